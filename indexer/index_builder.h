@@ -1,0 +1,44 @@
+// Builds a bundle from corpus directories and publishes it atomically.
+#ifndef HEALTHSEARCH_INDEXER_INDEX_BUILDER_H_
+#define HEALTHSEARCH_INDEXER_INDEX_BUILDER_H_
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <absl/status/statusor.h>
+#include <absl/time/time.h>
+
+#include "healthsearch/bundle/manifest.pb.h"
+
+namespace healthsearch {
+
+struct IndexProgress {
+  int64_t records = 0;
+  absl::Duration elapsed;
+};
+
+struct IndexerOptions {
+  std::vector<std::filesystem::path> corpus_dirs;
+  // The published bundle path (a symlink; see common/bundle.h).
+  std::filesystem::path out;
+  // At most this many corpus problems are reported.
+  size_t max_problems = 100;
+  // Called about once a second while records are indexed; may be empty.
+  std::function<void(const IndexProgress&)> on_progress;
+};
+
+// Validates the whole corpus and builds a new bundle version beside
+// options.out, then switches options.out to it. Returns the published
+// manifest. If any record is invalid, returns INVALID_ARGUMENT (NOT_FOUND for
+// a missing corpus directory) with each problem in `*problems` as
+// "FILE:LINE: message"; on any failure the previously published bundle is
+// left exactly as it was.
+absl::StatusOr<bundle::Manifest> BuildBundle(const IndexerOptions& options,
+                                             std::vector<std::string>* problems);
+
+}  // namespace healthsearch
+
+#endif  // HEALTHSEARCH_INDEXER_INDEX_BUILDER_H_

@@ -1,0 +1,66 @@
+// What the tests share: absl::Status matchers (abseil 20220623 has none),
+// temporary directories, and where the corpora and binaries are.
+#ifndef HEALTHSEARCH_TESTING_TEST_SUPPORT_H_
+#define HEALTHSEARCH_TESTING_TEST_SUPPORT_H_
+
+#include <filesystem>
+#include <string>
+#include <absl/strings/string_view.h>
+
+#include <absl/status/status.h>
+#include <absl/status/statusor.h>
+#include <gmock/gmock.h>
+
+namespace healthsearch::testing {
+
+inline const absl::Status& GetStatus(const absl::Status& status) { return status; }
+template <typename T>
+const absl::Status& GetStatus(const absl::StatusOr<T>& status_or) {
+  return status_or.status();
+}
+
+MATCHER(IsOk, "is OK") {
+  const absl::Status& status = GetStatus(arg);
+  *result_listener << "status is " << status;
+  return status.ok();
+}
+
+MATCHER_P2(StatusIs, code, message_matcher,
+           "has code " + absl::StatusCodeToString(code) + " and a message that " +
+               ::testing::DescribeMatcher<std::string>(message_matcher)) {
+  const absl::Status& status = GetStatus(arg);
+  *result_listener << "status is " << status;
+  return status.code() == code &&
+         ::testing::Matches(message_matcher)(std::string(status.message()));
+}
+
+// A fresh directory, removed with everything in it on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+void WriteTextFile(const std::filesystem::path& path, absl::string_view contents);
+
+// The project's own sample corpus (corpus/sample).
+std::filesystem::path SampleCorpusDir();
+// ../shared/corpus/medquad beside the project, or empty when it is absent.
+std::filesystem::path MedquadCorpusDir();
+// Where the built executables are (build/bin).
+std::filesystem::path BinaryDir();
+
+}  // namespace healthsearch::testing
+
+// Skips the current test when ../shared/corpus/medquad is absent.
+#define HEALTHSEARCH_REQUIRE_MEDQUAD(dir_var)                                        \
+  const std::filesystem::path dir_var = ::healthsearch::testing::MedquadCorpusDir(); \
+  if (dir_var.empty()) GTEST_SKIP() << "../shared/corpus/medquad is absent"
+
+#endif  // HEALTHSEARCH_TESTING_TEST_SUPPORT_H_
