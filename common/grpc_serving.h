@@ -1,0 +1,58 @@
+// What both gRPC services share: listening, the grpc.health.v1 service,
+// server reflection, and graceful shutdown on SIGTERM/SIGINT.
+#ifndef HEALTHSEARCH_COMMON_GRPC_SERVING_H_
+#define HEALTHSEARCH_COMMON_GRPC_SERVING_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <absl/status/statusor.h>
+#include <absl/time/time.h>
+
+namespace healthsearch {
+
+// Largest request a service accepts; larger ones fail with RESOURCE_EXHAUSTED.
+inline constexpr int kMaxReceiveMessageBytes = 4 << 20;
+
+class GrpcServer {
+ public:
+  // Listens on `address` ("HOST:PORT"; port 0 picks a free one) and serves
+  // `services` (not owned; they must outlive the server). The health service
+  // reports `health_name` and the overall server as SERVING once started.
+  static absl::StatusOr<std::unique_ptr<GrpcServer>> Start(
+      const std::string& address, const std::vector<grpc::Service*>& services,
+      const std::string& health_name);
+
+  ~GrpcServer();
+
+  int port() const { return port_; }
+
+  // Health turns NOT_SERVING, new calls are refused, and calls in flight get
+  // up to `grace` to finish before they are cancelled. Returns once the
+  // server has stopped.
+  void Shutdown(absl::Duration grace);
+
+ private:
+  GrpcServer(std::unique_ptr<grpc::Server> server, int port, std::string health_name)
+      : server_(std::move(server)), port_(port), health_name_(std::move(health_name)) {}
+
+  std::unique_ptr<grpc::Server> server_;
+  int port_;
+  std::string health_name_;
+  bool shut_down_ = false;
+};
+
+// Blocks SIGTERM and SIGINT in the calling thread and every thread it starts
+// afterwards; call first thing in main().
+void BlockTerminationSignals();
+
+// Waits for SIGTERM or SIGINT (blocked with BlockTerminationSignals) and
+// returns which arrived.
+int WaitForTerminationSignal();
+
+}  // namespace healthsearch
+
+#endif  // HEALTHSEARCH_COMMON_GRPC_SERVING_H_
