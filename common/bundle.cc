@@ -4,7 +4,6 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -52,7 +51,7 @@ absl::Status SyncTree(const fs::path& dir) {
 
 std::string NewVersionName() {
   std::random_device random;
-  return absl::StrCat(absl::FormatTime("%Y%m%dT%H%M%SZ", absl::Now(), absl::UTCTimeZone()), "-",
+  return absl::StrCat(absl::FormatTime("%Y%m%dT%H%M%E6SZ", absl::Now(), absl::UTCTimeZone()), "-",
                       absl::StrFormat("%04x", random() & 0xffff));
 }
 
@@ -168,6 +167,7 @@ absl::StatusOr<bundle::Manifest> BundleBuild::Publish(bundle::Manifest manifest)
   partial_dir_ = version_dir;  // a failure below removes it again
   if (absl::Status s = SyncPath(versions_dir_); !s.ok()) return s;
 
+  const std::string previous_version = fs::read_symlink(out_, error).filename().string();
   // The new symlink is made beside OUT and renamed over it: rename() is atomic.
   const fs::path link_target = versions_dir_.filename() / version_;
   const fs::path temporary_link = fs::path(out_.string() + ".next-" + version_);
@@ -186,17 +186,13 @@ absl::StatusOr<bundle::Manifest> BundleBuild::Publish(bundle::Manifest manifest)
   published_ = true;
   if (absl::Status s = SyncPath(out_.parent_path()); !s.ok()) return s;
 
-  // Prune: keep the new version and the newest kPreviousVersionsKept others.
-  std::vector<std::string> versions;
+  // Keep the new version and the one it replaced, for rollback.
   for (const auto& entry : fs::directory_iterator(versions_dir_, error)) {
     const std::string name = entry.path().filename().string();
-    if (entry.is_directory() && name != version_ && !absl::EndsWith(name, kPartialSuffix)) {
-      versions.push_back(name);
+    if (entry.is_directory() && name != version_ && name != previous_version &&
+        !absl::EndsWith(name, kPartialSuffix)) {
+      fs::remove_all(entry.path(), error);
     }
-  }
-  std::sort(versions.rbegin(), versions.rend());
-  for (size_t i = kPreviousVersionsKept; i < versions.size(); ++i) {
-    fs::remove_all(versions_dir_ / versions[i], error);
   }
   return manifest;
 }

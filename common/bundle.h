@@ -25,8 +25,6 @@ inline constexpr int kBundleFormatVersion = 1;
 inline constexpr char kManifestFile[] = "manifest.json";
 inline constexpr char kXapianDir[] = "xapian";
 inline constexpr char kRecordsFile[] = "records.sqlite";
-// Published versions kept: the current one and this many before it, for rollback.
-inline constexpr int kPreviousVersionsKept = 1;
 
 // A new bundle version being built. Holds an exclusive lock on OUT.versions
 // for its lifetime, so two builds of one bundle never interleave. Destroying
@@ -48,8 +46,8 @@ class BundleBuild {
   std::filesystem::path records_path() const { return partial_dir_ / kRecordsFile; }
 
   // Writes the manifest (format version, version and paths filled in here),
-  // syncs every file to disk, switches OUT to the new version and prunes old
-  // versions. Returns the manifest as written. On failure OUT is unchanged.
+  // syncs every file to disk, switches OUT to the new version and removes
+  // every older version but the one it replaced (kept for rollback). Returns the manifest as written. On failure OUT is unchanged.
   absl::StatusOr<bundle::Manifest> Publish(bundle::Manifest manifest);
 
  private:

@@ -51,6 +51,11 @@ void GrpcServer::Shutdown(absl::Duration grace) {
   server_->Wait();
 }
 
+grpc::Status ToGrpcStatus(const absl::Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
+}
+
 void BlockTerminationSignals() {
   sigset_t signals = TerminationSignals();
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);

@@ -45,6 +45,9 @@ class GrpcServer {
   bool shut_down_ = false;
 };
 
+// The gRPC status for an internal one; the codes are the same.
+grpc::Status ToGrpcStatus(const absl::Status& status);
+
 // Blocks SIGTERM and SIGINT in the calling thread and every thread it starts
 // afterwards; call first thing in main().
 void BlockTerminationSignals();

@@ -2,6 +2,9 @@
 
 #include <xapian.h>
 
+#include <algorithm>
+#include <cmath>
+
 #include <absl/strings/str_cat.h>
 #include <absl/strings/str_join.h>
 #include <absl/time/clock.h>
@@ -18,7 +21,10 @@ namespace {
 // it occurs in each field.
 constexpr Xapian::termcount kNameWeight = 6;
 constexpr Xapian::termcount kAlsoCalledWeight = 4;
+// A symptom counts for 1 (rare) to kMaxSymptomWeight (nearly always present)
+// by how typical it is; kSymptomWeight when its frequency is unknown.
 constexpr Xapian::termcount kSymptomWeight = 2;
+constexpr Xapian::termcount kMaxSymptomWeight = 4;
 constexpr Xapian::termcount kSummaryWeight = 1;
 constexpr Xapian::termcount kBodyWeight = 1;
 
@@ -29,6 +35,12 @@ void IndexField(Xapian::TermGenerator& generator, const std::string& text, const
   generator.index_text(text, 1, prefix);
   generator.index_text(text, weight);
   generator.increase_termpos();
+}
+
+Xapian::termcount SymptomWeight(const v1::Symptom& symptom) {
+  if (!symptom.has_frequency_percent()) return kSymptomWeight;
+  const double fraction = std::clamp(symptom.frequency_percent() / 100.0, 0.0, 1.0);
+  return 1 + static_cast<Xapian::termcount>(std::lround(fraction * (kMaxSymptomWeight - 1)));
 }
 
 void AddCommonValues(Xapian::Document& doc, const char* type, const std::string& title,
@@ -51,9 +63,10 @@ Xapian::Document ConditionDocument(const v1::Condition& condition,
     IndexField(generator, name, text::kAlsoCalledPrefix, kAlsoCalledWeight);
   }
   for (const v1::Symptom& symptom : condition.symptoms()) {
-    IndexField(generator, symptom.name(), text::kSymptomPrefix, kSymptomWeight);
+    const Xapian::termcount weight = SymptomWeight(symptom);
+    IndexField(generator, symptom.name(), text::kSymptomPrefix, weight);
     for (const std::string& name : symptom.also_called()) {
-      IndexField(generator, name, text::kSymptomPrefix, kSymptomWeight);
+      IndexField(generator, name, text::kSymptomPrefix, weight);
     }
   }
   IndexField(generator, condition.summary(), text::kSummaryPrefix, kSummaryWeight);

@@ -11,6 +11,16 @@
 #include <absl/status/statusor.h>
 #include <gmock/gmock.h>
 
+// Failure messages show a StatusOr's status rather than its bytes.
+namespace absl {
+ABSL_NAMESPACE_BEGIN
+template <typename T>
+void PrintTo(const StatusOr<T>& status_or, std::ostream* os) {
+  *os << status_or.status();
+}
+ABSL_NAMESPACE_END
+}  // namespace absl
+
 namespace healthsearch::testing {
 
 inline const absl::Status& GetStatus(const absl::Status& status) { return status; }

@@ -1,0 +1,632 @@
+#include "search-service/searcher.h"
+
+#include <xapian.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <sstream>
+#include <map>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+#include <absl/container/flat_hash_map.h>
+#include <absl/container/flat_hash_set.h>
+#include <absl/strings/ascii.h>
+#include <absl/strings/str_cat.h>
+#include <absl/strings/str_split.h>
+#include <absl/synchronization/mutex.h>
+
+#include <google/protobuf/util/json_util.h>
+
+#include "common/corpus_reader.h"
+#include "common/page_token.h"
+#include "common/text_analysis.h"
+#include "healthsearch/v1/records.pb.h"
+
+namespace healthsearch {
+namespace {
+
+constexpr int kSnippetBytes = 240;
+
+// Xapian databases are not thread-safe: each call leases one of its own.
+class DatabasePool {
+ public:
+  explicit DatabasePool(std::string path) : path_(std::move(path)) {}
+
+  class Lease {
+   public:
+    Lease(DatabasePool& pool, std::unique_ptr<Xapian::Database> db)
+        : pool_(pool), db_(std::move(db)) {}
+    ~Lease() { pool_.Return(std::move(db_)); }
+    Xapian::Database& db() { return *db_; }
+
+   private:
+    DatabasePool& pool_;
+    std::unique_ptr<Xapian::Database> db_;
+  };
+
+  // Throws Xapian::Error if the database cannot be opened.
+  Lease Acquire() {
+    {
+      absl::MutexLock lock(&mutex_);
+      if (!free_.empty()) {
+        std::unique_ptr<Xapian::Database> db = std::move(free_.back());
+        free_.pop_back();
+        return Lease(*this, std::move(db));
+      }
+    }
+    return Lease(*this, std::make_unique<Xapian::Database>(path_));
+  }
+
+ private:
+  void Return(std::unique_ptr<Xapian::Database> db) {
+    absl::MutexLock lock(&mutex_);
+    free_.push_back(std::move(db));
+  }
+
+  const std::string path_;
+  absl::Mutex mutex_;
+  std::vector<std::unique_ptr<Xapian::Database>> free_ ABSL_GUARDED_BY(mutex_);
+};
+
+// Counts the '\n'-separated values of one value slot over the matches.
+class MultiValueCountSpy : public Xapian::MatchSpy {
+ public:
+  explicit MultiValueCountSpy(Xapian::valueno slot) : slot_(slot) {}
+  void operator()(const Xapian::Document& doc, double) override {
+    const std::string values = doc.get_value(slot_);
+    if (values.empty()) return;
+    for (absl::string_view value : absl::StrSplit(values, '\n', absl::SkipEmpty())) {
+      ++counts_[std::string(value)];
+    }
+  }
+  std::string name() const override { return "healthsearch::MultiValueCountSpy"; }
+  const std::map<std::string, int64_t>& counts() const { return counts_; }
+
+ private:
+  Xapian::valueno slot_;
+  std::map<std::string, int64_t> counts_;
+};
+
+// Prefix lookup over the names people type into a search box.
+class SuggestionIndex {
+ public:
+  void Add(const std::string& text, const char* kind, const std::string& record_id,
+           double kind_weight) {
+    const std::string key = absl::AsciiStrToLower(text);
+    auto [it, inserted] = by_text_.try_emplace(key, entries_.size());
+    if (inserted) {
+      entries_.push_back({.text = text, .kind = kind, .record_id = record_id,
+                          .kind_weight = kind_weight});
+    }
+    Entry& entry = entries_[it->second];
+    ++entry.mentions;
+    if (kind_weight > entry.kind_weight) {
+      entry.kind = kind;
+      entry.kind_weight = kind_weight;
+      entry.record_id = record_id;
+    } else if (entry.record_id != record_id) {
+      entry.record_id.clear();  // names several records
+    }
+  }
+
+  // Makes every word start of every entry searchable.
+  void Finish() {
+    for (uint32_t i = 0; i < entries_.size(); ++i) {
+      const std::string lower = absl::AsciiStrToLower(entries_[i].text);
+      for (size_t start = 0; start < lower.size(); ++start) {
+        const bool word_start = start == 0 || !absl::ascii_isalnum(lower[start - 1]);
+        if (word_start && absl::ascii_isalnum(lower[start])) {
+          keys_.emplace_back(lower.substr(start), i);
+        }
+      }
+    }
+    std::sort(keys_.begin(), keys_.end());
+    by_text_.clear();
+  }
+
+  std::vector<v1::Suggestion> Lookup(const std::string& prefix, size_t limit) const {
+    constexpr size_t kMaxCandidates = 2000;
+    const std::string lower = absl::AsciiStrToLower(prefix);
+    struct Candidate {
+      double score;
+      uint32_t entry;
+    };
+    std::vector<Candidate> candidates;
+    absl::flat_hash_set<uint32_t> seen;
+    for (auto it = std::lower_bound(keys_.begin(), keys_.end(),
+                                    std::make_pair(lower, uint32_t{0}));
+         it != keys_.end() && it->first.starts_with(lower) && candidates.size() < kMaxCandidates;
+         ++it) {
+      if (!seen.insert(it->second).second) continue;
+      const Entry& entry = entries_[it->second];
+      const bool at_start = absl::StartsWithIgnoreCase(entry.text, lower);
+      candidates.push_back(
+          {entry.kind_weight + std::log2(1.0 + entry.mentions) + (at_start ? 2.0 : 0.0),
+           it->second});
+    }
+    std::sort(candidates.begin(), candidates.end(), [&](const Candidate& a, const Candidate& b) {
+      if (a.score != b.score) return a.score > b.score;
+      return entries_[a.entry].text.size() < entries_[b.entry].text.size();
+    });
+    std::vector<v1::Suggestion> suggestions;
+    for (size_t i = 0; i < candidates.size() && i < limit; ++i) {
+      const Entry& entry = entries_[candidates[i].entry];
+      v1::Suggestion& suggestion = suggestions.emplace_back();
+      suggestion.set_text(entry.text);
+      suggestion.set_kind(entry.kind);
+      suggestion.set_record_id(entry.record_id);
+    }
+    return suggestions;
+  }
+
+ private:
+  struct Entry {
+    std::string text;
+    const char* kind;
+    std::string record_id;
+    double kind_weight;
+    int mentions = 0;
+  };
+  std::vector<Entry> entries_;
+  std::unordered_map<std::string, uint32_t> by_text_;  // only while adding
+  std::vector<std::pair<std::string, uint32_t>> keys_;
+};
+
+struct FieldPrefix {
+  const char* field;
+  const char* prefix;
+};
+constexpr FieldPrefix kTextFields[] = {
+    {"name", text::kTitlePrefix},         {"also_called", text::kAlsoCalledPrefix},
+    {"symptoms", text::kSymptomPrefix},   {"summary", text::kSummaryPrefix},
+    {"body", text::kBodyPrefix},          {"profile", text::kProfilePrefix},
+};
+
+absl::Status CheckQueryText(const std::string& query) {
+  if (!IsValidUtf8(query)) return absl::InvalidArgumentError("query is not valid UTF-8");
+  int characters = 0;
+  for (unsigned char c : query) {
+    if ((c & 0xC0) != 0x80) ++characters;
+    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F) {
+      return absl::InvalidArgumentError("query contains control characters");
+    }
+  }
+  if (characters > kMaxQueryCharacters) {
+    return absl::InvalidArgumentError(absl::StrCat("query is ", characters,
+                                                   " characters long; the maximum is ",
+                                                   kMaxQueryCharacters));
+  }
+  return absl::OkStatus();
+}
+
+// The words of a query, lower-cased, for telling which of them a result matched.
+absl::flat_hash_map<std::string, std::string> QueryWordsByTerm(const std::string& query) {
+  absl::flat_hash_map<std::string, std::string> words;
+  const Xapian::Stem stemmer = text::Stemmer();
+  std::string word;
+  auto flush = [&] {
+    if (word.empty()) return;
+    words.try_emplace(word, word);
+    words.try_emplace("Z" + stemmer(word), word);
+    word.clear();
+  };
+  for (char c : query) {
+    if (absl::ascii_isalnum(c) || static_cast<unsigned char>(c) >= 0x80 || c == '\'') {
+      word.push_back(absl::ascii_tolower(c));
+    } else {
+      flush();
+    }
+  }
+  flush();
+  return words;
+}
+
+// The query's term without the field prefix it was searched under.
+std::string UnprefixedTerm(const std::string& term) {
+  const bool stemmed = absl::StartsWith(term, "Z");
+  absl::string_view rest = absl::string_view(term).substr(stemmed ? 1 : 0);
+  for (const FieldPrefix& field : kTextFields) {
+    if (absl::StartsWith(rest, field.prefix) && rest.size() > strlen(field.prefix) &&
+        !absl::ascii_isupper(rest[strlen(field.prefix)])) {
+      rest.remove_prefix(strlen(field.prefix));
+      break;
+    }
+  }
+  return absl::StrCat(stemmed ? "Z" : "", rest);
+}
+
+bool DocumentHasTerm(const Xapian::Document& doc, const std::string& term) {
+  Xapian::TermIterator it = doc.termlist_begin();
+  it.skip_to(term);
+  return it != doc.termlist_end() && *it == term;
+}
+
+std::string SnippetSource(const v1::Condition& condition) {
+  std::string text = condition.summary();
+  for (const v1::Section& section : condition.sections()) absl::StrAppend(&text, "\n", section.text());
+  return text;
+}
+
+std::string SnippetSource(const v1::Article& article) {
+  std::string text = article.summary();
+  for (const v1::Section& section : article.sections()) absl::StrAppend(&text, "\n", section.text());
+  return text;
+}
+
+Xapian::Query OrOfTerms(const char* prefix, const google::protobuf::RepeatedPtrField<std::string>& values) {
+  std::vector<Xapian::Query> terms;
+  for (const std::string& value : values) terms.emplace_back(text::BooleanTerm(prefix, value));
+  return Xapian::Query(Xapian::Query::OP_OR, terms.begin(), terms.end());
+}
+
+// The query's words that are not stopwords, lower-cased, in order.
+std::vector<std::string> ContentWords(const std::string& query) {
+  std::vector<std::string> words;
+  std::string word;
+  auto flush = [&] {
+    if (!word.empty() && !text::Stopwords()(word)) words.push_back(word);
+    word.clear();
+  };
+  for (char c : query) {
+    if (absl::ascii_isalnum(c) || static_cast<unsigned char>(c) >= 0x80) {
+      word.push_back(absl::ascii_tolower(c));
+    } else {
+      flush();
+    }
+  }
+  flush();
+  return words;
+}
+
+// The query with each word the index has never seen replaced by Xapian's
+// spelling suggestion for it, or "" when nothing was replaced. (Xapian's own
+// FLAG_SPELLING_CORRECTION also "corrects" known words to more frequent ones:
+// "nausea" to "causes".)
+std::string CorrectSpelling(const Xapian::Database& db, const std::string& query) {
+  std::string corrected;
+  bool changed = false;
+  size_t i = 0;
+  while (i < query.size()) {
+    const auto is_word_byte = [&](size_t k) {
+      const char c = query[k];
+      return absl::ascii_isalpha(c) || static_cast<unsigned char>(c) >= 0x80;
+    };
+    if (!is_word_byte(i)) {
+      corrected.push_back(query[i++]);
+      continue;
+    }
+    size_t end = i;
+    while (end < query.size() && is_word_byte(end)) ++end;
+    const std::string word(query, i, end - i);
+    const std::string lower = absl::AsciiStrToLower(word);
+    std::string replacement = word;
+    constexpr size_t kShortestCorrectedWord = 4;
+    if (lower.size() >= kShortestCorrectedWord && !text::Stopwords()(lower) &&
+        !db.term_exists(lower) && (end == query.size() || query[end] != ':')) {
+      std::string suggestion = db.get_spelling_suggestion(lower);
+      if (!suggestion.empty()) {
+        replacement = std::move(suggestion);
+        changed = true;
+      }
+    }
+    corrected += replacement;
+    i = end;
+  }
+  return changed ? corrected : std::string();
+}
+
+// Rewards records where adjacent words of the query stand next to each other.
+Xapian::Query AdjacentPairs(const std::vector<std::string>& words) {
+  std::vector<Xapian::Query> pairs;
+  for (size_t i = 0; i + 1 < words.size(); ++i) {
+    const Xapian::Query pair[] = {Xapian::Query(words[i]), Xapian::Query(words[i + 1])};
+    pairs.emplace_back(Xapian::Query::OP_PHRASE, std::begin(pair), std::end(pair), 2);
+  }
+  return Xapian::Query(Xapian::Query::OP_OR, pairs.begin(), pairs.end());
+}
+
+}  // namespace
+
+absl::StatusOr<config::RankingConfig> LoadRankingConfig(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ranking config ", path.string()));
+  std::ostringstream json;
+  json << in.rdbuf();
+  config::RankingConfig ranking;
+  if (auto s = google::protobuf::util::JsonStringToMessage(json.str(), &ranking); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("ranking config ", path.string(),
+                                                   " is invalid: ", s.message().ToString()));
+  }
+  return ranking;
+}
+
+class Searcher::Impl {
+ public:
+  Impl(BundleVersion bundle, const config::RankingConfig& ranking)
+      : bundle_(std::move(bundle)),
+        pool_(bundle_.xapian_path().string()),
+        weight_(ranking.bm25().has_k1() ? ranking.bm25().k1() : 2.0,
+                ranking.bm25().has_k2() ? ranking.bm25().k2() : 0.0,
+                ranking.bm25().has_k3() ? ranking.bm25().k3() : 1.0,
+                ranking.bm25().has_b() ? ranking.bm25().b() : 0.5,
+                ranking.bm25().has_min_normlen() ? ranking.bm25().min_normlen() : 0.5),
+        phrase_boost_(ranking.has_phrase_boost() ? ranking.phrase_boost() : 0.0) {}
+
+  absl::Status LoadSuggestions() {
+    DatabasePool::Lease lease = pool_.Acquire();
+    Xapian::Database& db = lease.db();
+    const std::string condition_term = text::BooleanTerm(text::kTypePrefix, text::kConditionType);
+    for (auto it = db.postlist_begin(condition_term); it != db.postlist_end(condition_term); ++it) {
+      v1::Condition condition;
+      if (!condition.ParseFromString(db.get_document(*it).get_data())) {
+        return absl::DataLossError("a document in the index does not parse");
+      }
+      suggestions_.Add(condition.name(), "condition", condition.id(), 3.0);
+      for (const std::string& name : condition.also_called()) {
+        suggestions_.Add(name, "also_called", condition.id(), 2.0);
+      }
+      for (const v1::Symptom& symptom : condition.symptoms()) {
+        std::string text = symptom.name();
+        if (!symptom.also_called().empty()) absl::StrAppend(&text, " (", symptom.also_called(0), ")");
+        suggestions_.Add(text, "symptom", "", 1.0);
+      }
+    }
+    suggestions_.Finish();
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<v1::SearchResponse> Search(const v1::SearchRequest& request) {
+    if (absl::Status s = CheckQueryText(request.query()); !s.ok()) return s;
+    if (request.page_size() < 0) {
+      return absl::InvalidArgumentError("page_size must not be negative");
+    }
+    const int page_size = request.page_size() == 0
+                              ? kDefaultSearchPageSize
+                              : std::min(request.page_size(), kMaxSearchPageSize);
+    v1::SearchRequest unpaged = request;
+    unpaged.clear_page_size();
+    unpaged.clear_page_token();
+    int64_t offset = 0;
+    if (!request.page_token().empty()) {
+      absl::StatusOr<PageCursor> cursor =
+          DecodePageToken(request.page_token(), bundle_.manifest.version(), unpaged);
+      if (!cursor.ok()) return cursor.status();
+      offset = cursor->offset;
+    }
+    if (offset + page_size > kMaxSearchDepth) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("results beyond the first ", kMaxSearchDepth, " are not served"));
+    }
+    for (const std::string& facet : request.facets()) {
+      if (facet != "type" && facet != "category" && facet != "source") {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "unknown facet \"", facet, "\"; facets are \"type\", \"category\" and \"source\""));
+      }
+    }
+
+    DatabasePool::Lease lease = pool_.Acquire();
+    Xapian::Database& db = lease.db();
+    v1::SearchResponse response;
+    absl::StatusOr<Xapian::Query> text_query = ParseQuery(db, request, &response);
+    if (!text_query.ok()) return text_query.status();
+    Xapian::Query filter = Filters(request);
+    Xapian::Query query = *text_query;
+    if (query.empty()) {
+      if (filter.empty()) return absl::InvalidArgumentError("query is empty");
+      query = Xapian::Query::MatchAll;
+    }
+    if (!filter.empty()) query = Xapian::Query(Xapian::Query::OP_FILTER, query, filter);
+
+    if (phrase_boost_ > 0 && !text_query->empty()) {
+      Xapian::Query pairs = AdjacentPairs(ContentWords(
+          response.corrected_query().empty() ? request.query() : response.corrected_query()));
+      if (!pairs.empty()) {
+        query = Xapian::Query(Xapian::Query::OP_AND_MAYBE, query,
+                              Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, pairs, phrase_boost_));
+      }
+    }
+
+    Xapian::Enquire enquire(db);
+    enquire.set_query(query);
+    enquire.set_weighting_scheme(weight_);
+    std::vector<std::pair<std::string, std::unique_ptr<MultiValueCountSpy>>> spies;
+    for (const std::string& facet : request.facets()) {
+      const Xapian::valueno slot = facet == "type"       ? text::kTypeSlot
+                                   : facet == "category" ? text::kCategorySlot
+                                                         : text::kSourceSlot;
+      spies.emplace_back(facet, std::make_unique<MultiValueCountSpy>(slot));
+      enquire.add_matchspy(spies.back().second.get());
+    }
+    const Xapian::doccount check_at_least = spies.empty() ? 0 : db.get_doccount();
+    Xapian::MSet mset = enquire.get_mset(offset, page_size, check_at_least);
+
+    response.set_total_size(mset.get_matches_estimated());
+    const auto words_by_term = QueryWordsByTerm(
+        response.corrected_query().empty() ? request.query() : response.corrected_query());
+    for (auto it = mset.begin(); it != mset.end(); ++it) {
+      AddResult(enquire, mset, it, words_by_term, response.add_results());
+    }
+    if (offset + mset.size() < mset.get_matches_estimated() && mset.size() == static_cast<unsigned>(page_size) &&
+        offset + page_size < kMaxSearchDepth) {
+      response.set_next_page_token(EncodePageToken(bundle_.manifest.version(), unpaged,
+                                                   {.offset = offset + page_size}));
+    }
+    for (const auto& [name, spy] : spies) {
+      v1::Facet* facet = response.add_facets();
+      facet->set_name(name);
+      std::vector<std::pair<std::string, int64_t>> counts(spy->counts().begin(),
+                                                          spy->counts().end());
+      std::stable_sort(counts.begin(), counts.end(),
+                       [](const auto& a, const auto& b) { return a.second > b.second; });
+      for (const auto& [value, count] : counts) {
+        v1::FacetCount* facet_count = facet->add_counts();
+        facet_count->set_value(value);
+        facet_count->set_count(count);
+      }
+    }
+    return response;
+  }
+
+  absl::StatusOr<v1::SuggestResponse> Suggest(const v1::SuggestRequest& request) const {
+    if (!IsValidUtf8(request.prefix())) {
+      return absl::InvalidArgumentError("prefix is not valid UTF-8");
+    }
+    const std::string prefix(absl::StripAsciiWhitespace(request.prefix()));
+    if (prefix.empty()) return absl::InvalidArgumentError("prefix is empty");
+    if (prefix.size() > kMaxSuggestPrefixCharacters * 4) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("prefix is longer than ", kMaxSuggestPrefixCharacters, " characters"));
+    }
+    if (request.page_size() < 0) {
+      return absl::InvalidArgumentError("page_size must not be negative");
+    }
+    const int page_size = request.page_size() == 0
+                              ? kDefaultSuggestPageSize
+                              : std::min(request.page_size(), kMaxSuggestPageSize);
+    v1::SuggestResponse response;
+    for (v1::Suggestion& suggestion : suggestions_.Lookup(prefix, page_size)) {
+      *response.add_suggestions() = std::move(suggestion);
+    }
+    return response;
+  }
+
+  const bundle::Manifest& manifest() const { return bundle_.manifest; }
+
+ private:
+  // Parses the query text, corrected for spelling unless the request says
+  // not to; records a correction in `response`.
+  absl::StatusOr<Xapian::Query> ParseQuery(const Xapian::Database& db,
+                                           const v1::SearchRequest& request,
+                                           v1::SearchResponse* response) const {
+    std::string query_text = request.query();
+    if (!request.disable_spelling_correction()) {
+      std::string corrected = CorrectSpelling(db, query_text);
+      if (!corrected.empty()) {
+        response->set_corrected_query(corrected);
+        query_text = std::move(corrected);
+      }
+    }
+    Xapian::QueryParser parser = text::MakeQueryParser(db);
+    try {
+      return parser.parse_query(query_text, Xapian::QueryParser::FLAG_DEFAULT);
+    } catch (const Xapian::QueryParserError&) {
+      // Malformed syntax: take the words as plain words.
+    }
+    try {
+      return parser.parse_query(query_text, 0);
+    } catch (const Xapian::QueryParserError& e) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("query could not be understood: ", e.get_msg()));
+    }
+  }
+
+  static Xapian::Query Filters(const v1::SearchRequest& request) {
+    std::vector<Xapian::Query> filters;
+    if (!request.types().empty()) {
+      std::vector<Xapian::Query> types;
+      for (int type : request.types()) {
+        if (type == v1::RECORD_TYPE_CONDITION) {
+          types.emplace_back(text::BooleanTerm(text::kTypePrefix, text::kConditionType));
+        } else if (type == v1::RECORD_TYPE_ARTICLE) {
+          types.emplace_back(text::BooleanTerm(text::kTypePrefix, text::kArticleType));
+        }
+      }
+      filters.emplace_back(Xapian::Query::OP_OR, types.begin(), types.end());
+    }
+    if (!request.categories().empty()) filters.push_back(OrOfTerms(text::kCategoryPrefix, request.categories()));
+    if (!request.sources().empty()) filters.push_back(OrOfTerms(text::kSourcePrefix, request.sources()));
+    if (!request.codes().empty()) filters.push_back(OrOfTerms(text::kCodePrefix, request.codes()));
+    if (filters.empty()) return Xapian::Query();
+    return Xapian::Query(Xapian::Query::OP_AND, filters.begin(), filters.end());
+  }
+
+  void AddResult(const Xapian::Enquire& enquire, const Xapian::MSet& mset,
+                 const Xapian::MSetIterator& item,
+                 const absl::flat_hash_map<std::string, std::string>& words_by_term,
+                 v1::SearchResult* result) const {
+    const Xapian::Document doc = item.get_document();
+    result->set_score(item.get_weight());
+    std::string snippet_source;
+    if (doc.get_value(text::kTypeSlot) == text::kArticleType) {
+      v1::Article article;
+      article.ParseFromString(doc.get_data());
+      result->set_id(article.id());
+      result->set_type(v1::RECORD_TYPE_ARTICLE);
+      result->set_title(article.title());
+      snippet_source = SnippetSource(article);
+    } else {
+      v1::Condition condition;
+      condition.ParseFromString(doc.get_data());
+      result->set_id(condition.id());
+      result->set_type(v1::RECORD_TYPE_CONDITION);
+      result->set_title(condition.name());
+      snippet_source = SnippetSource(condition);
+    }
+    result->set_snippet(mset.snippet(snippet_source, kSnippetBytes, text::Stemmer(),
+                                     Xapian::MSet::SNIPPET_BACKGROUND_MODEL, "<b>", "</b>", "..."));
+
+    std::vector<std::string> terms;
+    absl::flat_hash_set<std::string> fields;
+    for (auto t = enquire.get_matching_terms_begin(item); t != enquire.get_matching_terms_end(item); ++t) {
+      const std::string term = UnprefixedTerm(*t);
+      auto word = words_by_term.find(term);
+      const std::string shown = word != words_by_term.end() ? word->second
+                                : absl::StartsWith(term, "Z") ? term.substr(1) : term;
+      if (std::find(terms.begin(), terms.end(), shown) == terms.end()) terms.push_back(shown);
+      const bool stemmed = absl::StartsWith(term, "Z");
+      const std::string bare = stemmed ? term.substr(1) : term;
+      for (const FieldPrefix& field : kTextFields) {
+        if (DocumentHasTerm(doc, absl::StrCat(stemmed ? "Z" : "", field.prefix, bare))) {
+          fields.insert(field.field);
+        }
+      }
+    }
+    for (const std::string& term : terms) result->add_matched_terms(term);
+    for (const FieldPrefix& field : kTextFields) {
+      if (fields.contains(field.field)) result->add_matched_fields(field.field);
+    }
+  }
+
+  BundleVersion bundle_;
+  DatabasePool pool_;
+  const Xapian::BM25Weight weight_;
+  const double phrase_boost_;
+  SuggestionIndex suggestions_;
+};
+
+Searcher::Searcher(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Searcher::~Searcher() = default;
+
+absl::StatusOr<std::unique_ptr<Searcher>> Searcher::Open(const std::filesystem::path& bundle_path,
+                                                         const config::RankingConfig& ranking) {
+  absl::StatusOr<BundleVersion> bundle = ResolveBundle(bundle_path);
+  if (!bundle.ok()) return bundle.status();
+  try {
+    auto impl = std::make_unique<Impl>(*std::move(bundle), ranking);
+    if (absl::Status s = impl->LoadSuggestions(); !s.ok()) return s;
+    return std::unique_ptr<Searcher>(new Searcher(std::move(impl)));
+  } catch (const Xapian::Error& e) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot open the index of bundle ", bundle_path.string(), ": ",
+                     e.get_description()));
+  }
+}
+
+absl::StatusOr<v1::SearchResponse> Searcher::Search(const v1::SearchRequest& request) const {
+  try {
+    return impl_->Search(request);
+  } catch (const Xapian::Error& e) {
+    return absl::InternalError(absl::StrCat("search failed: ", e.get_description()));
+  }
+}
+
+absl::StatusOr<v1::SuggestResponse> Searcher::Suggest(const v1::SuggestRequest& request) const {
+  return impl_->Suggest(request);
+}
+
+const bundle::Manifest& Searcher::manifest() const { return impl_->manifest(); }
+
+}  // namespace healthsearch
