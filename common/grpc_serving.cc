@@ -7,6 +7,7 @@
 #include <chrono>
 
 #include <absl/strings/str_cat.h>
+#include <absl/time/clock.h>
 
 namespace healthsearch {
 namespace {
@@ -42,6 +43,11 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
 }
 
 GrpcServer::~GrpcServer() { Shutdown(absl::ZeroDuration()); }
+
+void GrpcServer::Drain(absl::Duration period) {
+  server_->GetHealthCheckService()->SetServingStatus(false);
+  absl::SleepFor(period);
+}
 
 void GrpcServer::Shutdown(absl::Duration grace) {
   if (shut_down_) return;

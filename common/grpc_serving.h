@@ -30,6 +30,11 @@ class GrpcServer {
 
   int port() const { return port_; }
 
+  // Health turns NOT_SERVING while calls go on being served for `period`, so
+  // that load balancers and health-checking clients move away first. (gRPC
+  // cancels calls that have arrived but not yet started once Shutdown begins.)
+  void Drain(absl::Duration period);
+
   // Health turns NOT_SERVING, new calls are refused, and calls in flight get
   // up to `grace` to finish before they are cancelled. Returns once the
   // server has stopped.

@@ -11,11 +11,12 @@
 namespace healthsearch {
 namespace {
 
-// Hex of the first 16 bytes of SHA-256 over the request's deterministic encoding.
+// Hex of the first 16 bytes of SHA-256 over the request's type name and
+// deterministic encoding.
 std::string Fingerprint(const google::protobuf::Message& request) {
-  std::string bytes;
+  std::string bytes = request.GetDescriptor()->full_name();
   {
-    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::StringOutputStream stream(&bytes);  // appends
     google::protobuf::io::CodedOutputStream output(&stream);
     output.SetSerializationDeterministic(true);
     request.SerializeToCodedStream(&output);

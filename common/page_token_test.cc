@@ -41,6 +41,9 @@ TEST(PageTokenTest, RejectsATokenFromAnotherVersionOrRequest) {
   request.set_category("skin");
   EXPECT_THAT(DecodePageToken(token, "v1", request),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("different query")));
+  const std::string unfiltered = EncodePageToken("v1", v1::ListConditionsRequest(), {});
+  EXPECT_THAT(DecodePageToken(unfiltered, "v1", v1::ListArticlesRequest()),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("different query")));
 }
 
 }  // namespace

@@ -14,8 +14,10 @@ ABSL_FLAG(std::string, bundle, "", "Bundle to serve (the path the indexer publis
 ABSL_FLAG(std::string, listen, "0.0.0.0:50051", "Address to listen on, HOST:PORT");
 ABSL_FLAG(std::string, ranking_config, "",
           "Ranking configuration (JSON, see config/ranking.json); built-in defaults if empty");
+ABSL_FLAG(absl::Duration, drain_period, absl::Seconds(2),
+          "On SIGTERM/SIGINT, how long to go on serving while health reports NOT_SERVING");
 ABSL_FLAG(absl::Duration, grace_period, absl::Seconds(10),
-          "On SIGTERM/SIGINT, how long calls in flight may take to finish");
+          "After draining, how long calls in flight may take to finish before they are cancelled");
 
 int main(int argc, char** argv) {
   healthsearch::BlockTerminationSignals();
@@ -60,6 +62,7 @@ int main(int argc, char** argv) {
                static_cast<long long>(manifest.article_count()), (*server)->port());
   const int signal = healthsearch::WaitForTerminationSignal();
   std::fprintf(stderr, "search-service: signal %d, shutting down\n", signal);
+  (*server)->Drain(absl::GetFlag(FLAGS_drain_period));
   (*server)->Shutdown(absl::GetFlag(FLAGS_grace_period));
   std::fprintf(stderr, "search-service: stopped\n");
   return 0;

@@ -32,9 +32,11 @@ absl::StatusOr<HealthStatus> CheckHealth(const std::shared_ptr<grpc::Channel>& c
 
 bool WaitUntilServing(const std::string& address, const std::string& service,
                       absl::Duration timeout) {
-  auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
   const absl::Time deadline = absl::Now() + timeout;
   while (absl::Now() < deadline) {
+    // A fresh channel each time: a refused connection would put a reused one
+    // into reconnect backoff.
+    auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
     absl::StatusOr<HealthStatus> status = CheckHealth(channel, service, absl::Seconds(1));
     if (status.ok() && *status == grpc::health::v1::HealthCheckResponse::SERVING) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));

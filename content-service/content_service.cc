@@ -1,0 +1,248 @@
+#include "content-service/content_service.h"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <absl/base/thread_annotations.h>
+#include <absl/strings/str_cat.h>
+#include <absl/strings/str_join.h>
+#include <absl/synchronization/mutex.h>
+
+#include "common/bundle.h"
+#include "common/grpc_serving.h"
+#include "common/page_token.h"
+#include "common/record_store.h"
+
+namespace healthsearch {
+namespace {
+
+using google::protobuf::RepeatedPtrField;
+
+constexpr int kDefaultPageSize = 50;
+constexpr int kMaxPageSize = 1000;
+constexpr int kMaxBatchSize = 1000;
+
+template <typename Record>
+using Getter = absl::StatusOr<Record> (RecordStoreReader::*)(const std::string&);
+template <typename Record>
+using Lister = absl::StatusOr<std::vector<Record>> (RecordStoreReader::*)(const ListFilter&,
+                                                                          const std::string&,
+                                                                          int);
+
+absl::Status CheckId(const std::string& id) {
+  if (id.empty()) return absl::InvalidArgumentError("id must not be empty");
+  return absl::OkStatus();
+}
+
+template <typename Record>
+absl::Status Get(RecordStoreReader& store, Getter<Record> get, const std::string& id,
+                 Record* response) {
+  if (absl::Status s = CheckId(id); !s.ok()) return s;
+  absl::StatusOr<Record> record = (store.*get)(id);
+  if (!record.ok()) return record.status();
+  *response = *std::move(record);
+  return absl::OkStatus();
+}
+
+// All or nothing: NOT_FOUND lists every unknown id, in request order.
+template <typename Record>
+absl::Status BatchGet(RecordStoreReader& store, Getter<Record> get, const char* record_type,
+                      const RepeatedPtrField<std::string>& ids, RepeatedPtrField<Record>* out) {
+  if (ids.size() > kMaxBatchSize) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("at most ", kMaxBatchSize, " ids per call; got ", ids.size()));
+  }
+  for (int i = 0; i < ids.size(); ++i) {
+    if (ids[i].empty()) return absl::InvalidArgumentError(absl::StrCat("ids[", i, "] is empty"));
+  }
+  std::vector<std::string> unknown;
+  out->Reserve(ids.size());
+  for (const std::string& id : ids) {
+    absl::StatusOr<Record> record = (store.*get)(id);
+    if (absl::IsNotFound(record.status())) {
+      if (std::find(unknown.begin(), unknown.end(), id) == unknown.end()) unknown.push_back(id);
+      continue;
+    }
+    if (!record.ok()) return record.status();
+    if (unknown.empty()) *out->Add() = *std::move(record);
+  }
+  if (!unknown.empty()) {
+    out->Clear();
+    return absl::NotFoundError(absl::StrCat(
+        "no ", record_type, " with id", unknown.size() == 1 ? " " : "s ", "\"",
+        absl::StrJoin(unknown, "\", \""), "\""));
+  }
+  return absl::OkStatus();
+}
+
+// Keyset paging in id order. The token is bound to the bundle version and to
+// `request` minus its page_size and page_token.
+template <typename Request, typename Record>
+absl::Status List(RecordStoreReader& store, Lister<Record> list,
+                  const std::string& bundle_version, const Request& request,
+                  const ListFilter& filter, RepeatedPtrField<Record>* out,
+                  std::string* next_page_token) {
+  if (request.page_size() < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("page_size must not be negative; got ", request.page_size()));
+  }
+  const int page_size =
+      request.page_size() == 0 ? kDefaultPageSize : std::min(request.page_size(), kMaxPageSize);
+  Request query = request;
+  query.clear_page_size();
+  query.clear_page_token();
+  PageCursor cursor;
+  if (!request.page_token().empty()) {
+    absl::StatusOr<PageCursor> decoded =
+        DecodePageToken(request.page_token(), bundle_version, query);
+    if (!decoded.ok()) return decoded.status();
+    cursor = *std::move(decoded);
+  }
+  absl::StatusOr<std::vector<Record>> records =
+      (store.*list)(filter, cursor.after_id, page_size + 1);
+  if (!records.ok()) return records.status();
+  if (records->size() > static_cast<size_t>(page_size)) {
+    records->resize(page_size);
+    *next_page_token =
+        EncodePageToken(bundle_version, query, PageCursor{.after_id = records->back().id()});
+  }
+  out->Reserve(static_cast<int>(records->size()));
+  for (Record& record : *records) *out->Add() = std::move(record);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+// Read-only connections to one store. The mutex guards only the idle list;
+// reads run outside it, each on a connection no other call holds.
+class ContentServiceImpl::ReaderPool {
+ public:
+  ReaderPool(std::filesystem::path path, RecordStoreReader first) : path_(std::move(path)) {
+    idle_.push_back(std::make_unique<RecordStoreReader>(std::move(first)));
+  }
+
+  // An idle connection, or a new one when every connection is in use.
+  absl::StatusOr<std::unique_ptr<RecordStoreReader>> Acquire() {
+    {
+      absl::MutexLock lock(&mutex_);
+      if (!idle_.empty()) {
+        std::unique_ptr<RecordStoreReader> reader = std::move(idle_.back());
+        idle_.pop_back();
+        return reader;
+      }
+    }
+    absl::StatusOr<RecordStoreReader> reader = RecordStoreReader::Open(path_);
+    if (!reader.ok()) {
+      return absl::UnavailableError(
+          absl::StrCat("cannot open another record store connection: ",
+                       reader.status().message()));
+    }
+    return std::make_unique<RecordStoreReader>(*std::move(reader));
+  }
+
+  void Release(std::unique_ptr<RecordStoreReader> reader) {
+    absl::MutexLock lock(&mutex_);
+    idle_.push_back(std::move(reader));
+  }
+
+ private:
+  const std::filesystem::path path_;
+  absl::Mutex mutex_;
+  std::vector<std::unique_ptr<RecordStoreReader>> idle_ ABSL_GUARDED_BY(mutex_);
+};
+
+absl::StatusOr<std::unique_ptr<ContentServiceImpl>> ContentServiceImpl::Open(
+    const std::filesystem::path& bundle) {
+  absl::StatusOr<BundleVersion> version = ResolveBundle(bundle);
+  if (!version.ok()) return version.status();
+  absl::StatusOr<RecordStoreReader> reader = RecordStoreReader::Open(version->records_path());
+  if (!reader.ok()) {
+    return absl::FailedPreconditionError(reader.status().message());
+  }
+  auto readers = std::make_unique<ReaderPool>(version->records_path(), *std::move(reader));
+  return std::unique_ptr<ContentServiceImpl>(
+      new ContentServiceImpl(std::move(version->manifest), std::move(readers)));
+}
+
+ContentServiceImpl::ContentServiceImpl(bundle::Manifest manifest,
+                                       std::unique_ptr<ReaderPool> readers)
+    : manifest_(std::move(manifest)), readers_(std::move(readers)) {}
+
+ContentServiceImpl::~ContentServiceImpl() = default;
+
+grpc::ServerUnaryReactor* ContentServiceImpl::Serve(
+    grpc::CallbackServerContext* context,
+    absl::FunctionRef<absl::Status(RecordStoreReader&)> read) {
+  absl::Status status;
+  absl::StatusOr<std::unique_ptr<RecordStoreReader>> reader = readers_->Acquire();
+  if (reader.ok()) {
+    status = read(**reader);
+    readers_->Release(*std::move(reader));
+  } else {
+    status = reader.status();
+  }
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* ContentServiceImpl::GetCondition(
+    grpc::CallbackServerContext* context, const v1::GetConditionRequest* request,
+    v1::Condition* response) {
+  return Serve(context, [&](RecordStoreReader& store) {
+    return Get(store, &RecordStoreReader::GetCondition, request->id(), response);
+  });
+}
+
+grpc::ServerUnaryReactor* ContentServiceImpl::GetArticle(grpc::CallbackServerContext* context,
+                                                         const v1::GetArticleRequest* request,
+                                                         v1::Article* response) {
+  return Serve(context, [&](RecordStoreReader& store) {
+    return Get(store, &RecordStoreReader::GetArticle, request->id(), response);
+  });
+}
+
+grpc::ServerUnaryReactor* ContentServiceImpl::BatchGetConditions(
+    grpc::CallbackServerContext* context, const v1::BatchGetConditionsRequest* request,
+    v1::BatchGetConditionsResponse* response) {
+  return Serve(context, [&](RecordStoreReader& store) {
+    return BatchGet(store, &RecordStoreReader::GetCondition, "condition", request->ids(),
+                    response->mutable_conditions());
+  });
+}
+
+grpc::ServerUnaryReactor* ContentServiceImpl::BatchGetArticles(
+    grpc::CallbackServerContext* context, const v1::BatchGetArticlesRequest* request,
+    v1::BatchGetArticlesResponse* response) {
+  return Serve(context, [&](RecordStoreReader& store) {
+    return BatchGet(store, &RecordStoreReader::GetArticle, "article", request->ids(),
+                    response->mutable_articles());
+  });
+}
+
+grpc::ServerUnaryReactor* ContentServiceImpl::ListConditions(
+    grpc::CallbackServerContext* context, const v1::ListConditionsRequest* request,
+    v1::ListConditionsResponse* response) {
+  return Serve(context, [&](RecordStoreReader& store) {
+    const ListFilter filter = {
+        .category = request->category(), .source = request->source(), .code = request->code()};
+    return List(store, &RecordStoreReader::ListConditions, manifest_.version(), *request, filter,
+                response->mutable_conditions(), response->mutable_next_page_token());
+  });
+}
+
+grpc::ServerUnaryReactor* ContentServiceImpl::ListArticles(grpc::CallbackServerContext* context,
+                                                           const v1::ListArticlesRequest* request,
+                                                           v1::ListArticlesResponse* response) {
+  return Serve(context, [&](RecordStoreReader& store) {
+    const ListFilter filter = {.source = request->source(),
+                               .condition_id = request->condition_id(),
+                               .tag = request->tag()};
+    return List(store, &RecordStoreReader::ListArticles, manifest_.version(), *request, filter,
+                response->mutable_articles(), response->mutable_next_page_token());
+  });
+}
+
+}  // namespace healthsearch
