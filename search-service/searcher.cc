@@ -243,13 +243,13 @@ std::string UnprefixedTerm(const std::string& term) {
 
 std::string SnippetSource(const v1::Condition& condition) {
   std::string text = condition.summary();
-  for (const v1::Section& section : condition.sections()) absl::StrAppend(&text, "\n", section.text());
+  for (const v1::Section& section : condition.sections()) absl::StrAppend(&text, " ", section.text());
   return text;
 }
 
 std::string SnippetSource(const v1::Article& article) {
   std::string text = article.summary();
-  for (const v1::Section& section : article.sections()) absl::StrAppend(&text, "\n", section.text());
+  for (const v1::Section& section : article.sections()) absl::StrAppend(&text, " ", section.text());
   return text;
 }
 
