@@ -1,6 +1,11 @@
 #include "testing/test_support.h"
 
+#include "testing/subprocess.h"
+
+#include <fcntl.h>
 #include <stdlib.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <stdexcept>
@@ -37,5 +42,34 @@ fs::path MedquadCorpusDir() {
 }
 
 fs::path BinaryDir() { return HEALTHSEARCH_BINARY_DIR; }
+
+fs::path SharedMedquadBundle() {
+  const fs::path corpus = MedquadCorpusDir();
+  if (corpus.empty()) return {};
+  const fs::path dir = BinaryDir().parent_path() / "test-bundles";
+  fs::create_directories(dir);
+  // Tests run in parallel processes: one builds, the others wait.
+  const int lock = ::open((dir / "medquad.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock < 0 || ::flock(lock, LOCK_EX) != 0) throw std::runtime_error("cannot lock test-bundles");
+  const fs::path indexer = BinaryDir() / "indexer";
+  std::string key = std::to_string(fs::last_write_time(indexer).time_since_epoch().count());
+  for (const auto& entry : fs::directory_iterator(corpus)) {
+    key += " " + entry.path().filename().string() + ":" + std::to_string(entry.file_size());
+  }
+  const fs::path bundle = dir / "medquad";
+  const fs::path key_file = dir / "medquad.key";
+  std::ifstream key_in(key_file);
+  std::string built_key((std::istreambuf_iterator<char>(key_in)), std::istreambuf_iterator<char>());
+  if (built_key != key || !fs::exists(bundle)) {
+    std::string output;
+    if (RunProgram(indexer, {"--corpus", corpus.string(), "--out", bundle.string()}, &output) != 0) {
+      ::close(lock);
+      throw std::runtime_error("building the MedQuAD bundle failed: " + output);
+    }
+    WriteTextFile(key_file, key);
+  }
+  ::close(lock);
+  return bundle;
+}
 
 }  // namespace healthsearch::testing

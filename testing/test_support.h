@@ -66,6 +66,13 @@ std::filesystem::path MedquadCorpusDir();
 // Where the built executables are (build/bin).
 std::filesystem::path BinaryDir();
 
+// A MedQuAD bundle that tests share instead of each building its own: built
+// once with build/bin/indexer into build/test-bundles/ and rebuilt when the
+// indexer or the corpus changes. Empty when ../shared/corpus/medquad is absent.
+// Test binaries that call it must depend on the indexer target. Throws if the
+// build fails.
+std::filesystem::path SharedMedquadBundle();
+
 }  // namespace healthsearch::testing
 
 // Skips the current test when ../shared/corpus/medquad is absent.

@@ -19,7 +19,6 @@
 #include "common/corpus_reader.h"
 #include "common/grpc_serving.h"
 #include "content-service/content_service.h"
-#include "indexer/index_builder.h"
 #include "testing/test_support.h"
 
 namespace healthsearch {
@@ -29,7 +28,6 @@ namespace fs = std::filesystem;
 using ::google::protobuf::util::MessageDifferencer;
 using ::healthsearch::testing::IsOk;
 using ::healthsearch::testing::MedquadCorpusDir;
-using ::healthsearch::testing::TempDir;
 
 constexpr int kClients = 16;
 constexpr int kCallsPerClient = 2000;
@@ -60,13 +58,8 @@ class ContentServiceConcurrencyTest : public ::testing::Test {
     ASSERT_THAT(corpus, IsOk());
     conditions_ = new Expected<v1::Condition>(Index(corpus->conditions));
     articles_ = new Expected<v1::Article>(Index(corpus->articles));
-    temp_ = new TempDir;
-    std::vector<std::string> problems;
-    ASSERT_THAT(BuildBundle({.corpus_dirs = {corpus_dir}, .out = temp_->path() / "bundle"},
-                            &problems),
-                IsOk());
     absl::StatusOr<std::unique_ptr<ContentServiceImpl>> service =
-        ContentServiceImpl::Open(temp_->path() / "bundle");
+        ContentServiceImpl::Open(::healthsearch::testing::SharedMedquadBundle());
     ASSERT_THAT(service, IsOk());
     service_ = service->release();
     absl::StatusOr<std::unique_ptr<GrpcServer>> server =
@@ -79,7 +72,6 @@ class ContentServiceConcurrencyTest : public ::testing::Test {
   static void TearDownTestSuite() {
     delete server_;
     delete service_;
-    delete temp_;
     delete articles_;
     delete conditions_;
     delete address_;
@@ -87,7 +79,6 @@ class ContentServiceConcurrencyTest : public ::testing::Test {
 
   static Expected<v1::Condition>* conditions_;
   static Expected<v1::Article>* articles_;
-  static TempDir* temp_;
   static ContentServiceImpl* service_;
   static GrpcServer* server_;
   static std::string* address_;
@@ -95,7 +86,6 @@ class ContentServiceConcurrencyTest : public ::testing::Test {
 
 Expected<v1::Condition>* ContentServiceConcurrencyTest::conditions_ = nullptr;
 Expected<v1::Article>* ContentServiceConcurrencyTest::articles_ = nullptr;
-TempDir* ContentServiceConcurrencyTest::temp_ = nullptr;
 ContentServiceImpl* ContentServiceConcurrencyTest::service_ = nullptr;
 GrpcServer* ContentServiceConcurrencyTest::server_ = nullptr;
 std::string* ContentServiceConcurrencyTest::address_ = nullptr;

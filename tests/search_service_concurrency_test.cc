@@ -13,7 +13,6 @@
 
 #include "common/corpus_reader.h"
 #include "common/grpc_serving.h"
-#include "indexer/index_builder.h"
 #include "search-service/search_service.h"
 #include "testing/test_support.h"
 
@@ -22,7 +21,6 @@ namespace {
 
 using ::google::protobuf::util::MessageDifferencer;
 using ::healthsearch::testing::IsOk;
-using ::healthsearch::testing::TempDir;
 
 constexpr int kThreads = 16;
 constexpr int kCallsPerThread = 2000;
@@ -50,15 +48,12 @@ std::vector<v1::SearchRequest> QueryMix(const Corpus& corpus) {
 
 TEST(SearchServiceConcurrencyTest, ManyClientsGetTheSameAnswersAsOne) {
   HEALTHSEARCH_REQUIRE_MEDQUAD(medquad);
-  TempDir temp;
-  ASSERT_THAT(BuildBundle({.corpus_dirs = {medquad}, .out = temp.path() / "bundle"}, nullptr),
-              IsOk());
   absl::StatusOr<Corpus> corpus = LoadCorpus({medquad}, {}, nullptr);
   ASSERT_THAT(corpus, IsOk());
   const std::vector<v1::SearchRequest> requests = QueryMix(*corpus);
   ASSERT_EQ(requests.size(), static_cast<size_t>(kDistinctQueries));
 
-  absl::StatusOr<std::unique_ptr<Searcher>> searcher = Searcher::Open(temp.path() / "bundle");
+  absl::StatusOr<std::unique_ptr<Searcher>> searcher = Searcher::Open(::healthsearch::testing::SharedMedquadBundle());
   ASSERT_THAT(searcher, IsOk());
   SearchServiceImpl service(*std::move(searcher));
   absl::StatusOr<std::unique_ptr<GrpcServer>> server =
