@@ -94,6 +94,29 @@ Xapian::QueryParser MakeQueryParser(const Xapian::Database& db) {
   return parser;
 }
 
+std::string SynonymKey(absl::string_view phrase) {
+  thread_local const Xapian::Stem stemmer = Stemmer();  // a Stem is not thread-safe
+  std::string key;
+  Xapian::Utf8Iterator it(phrase.data(), phrase.size());
+  std::string word;
+  auto flush = [&] {
+    if (word.empty()) return;
+    if (!key.empty()) key.push_back(' ');
+    key += stemmer(word);
+    word.clear();
+  };
+  for (; it != Xapian::Utf8Iterator(); ++it) {
+    const unsigned ch = *it;
+    if (Xapian::Unicode::is_wordchar(ch)) {
+      Xapian::Unicode::append_utf8(word, Xapian::Unicode::tolower(ch));
+    } else if (ch != '\'' && ch != 0x2019) {  // "crohn's" is one word
+      flush();
+    }
+  }
+  flush();
+  return key;
+}
+
 std::string AsciiLower(absl::string_view s) { return absl::AsciiStrToLower(s); }
 
 std::string BooleanTerm(absl::string_view prefix, absl::string_view value) {

@@ -35,6 +35,7 @@ inline constexpr Xapian::valueno kTypeSlot = 0;      // "condition" | "article"
 inline constexpr Xapian::valueno kSourceSlot = 1;    // source name as written
 inline constexpr Xapian::valueno kCategorySlot = 2;  // categories, '\n'-joined
 inline constexpr Xapian::valueno kSortNameSlot = 3;  // lower-cased name/title
+inline constexpr Xapian::valueno kProfiledSlot = 4;  // "1" if enriched with a symptom profile
 
 inline constexpr char kConditionType[] = "condition";
 inline constexpr char kArticleType[] = "article";
@@ -59,6 +60,11 @@ std::string BooleanTerm(absl::string_view prefix, absl::string_view value);
 
 // The unique-id term of a record.
 std::string IdTerm(absl::string_view id);
+
+// The key under which a phrase's synonyms are stored in (and looked up from)
+// the index's synonym table: its words lower-cased, stemmed and joined by
+// single spaces, so "Trouble Swallowing" and "trouble swallowed" share one.
+std::string SynonymKey(absl::string_view phrase);
 
 // ASCII lower-casing (filter values and codes are ASCII in practice; other
 // bytes pass through unchanged).

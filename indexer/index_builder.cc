@@ -13,6 +13,7 @@
 #include "common/corpus_reader.h"
 #include "common/record_store.h"
 #include "common/text_analysis.h"
+#include "indexer/knowledge_base.h"
 
 namespace healthsearch {
 namespace {
@@ -54,7 +55,24 @@ void AddCommonValues(Xapian::Document& doc, const char* type, const std::string&
   }
 }
 
+// The profile's names and symptoms, in the profile field, weighted like the
+// record's own symptoms.
+void IndexProfile(const knowledge::ConditionProfile& profile, Xapian::TermGenerator& generator) {
+  IndexField(generator, profile.name(), text::kAlsoCalledPrefix, kAlsoCalledWeight);
+  for (const std::string& name : profile.also_called()) {
+    IndexField(generator, name, text::kAlsoCalledPrefix, kAlsoCalledWeight);
+  }
+  for (const v1::Symptom& symptom : profile.symptoms()) {
+    const Xapian::termcount weight = SymptomWeight(symptom);
+    IndexField(generator, symptom.name(), text::kProfilePrefix, weight);
+    for (const std::string& name : symptom.also_called()) {
+      IndexField(generator, name, text::kProfilePrefix, weight);
+    }
+  }
+}
+
 Xapian::Document ConditionDocument(const v1::Condition& condition,
+                                   const knowledge::ConditionProfile* profile,
                                    Xapian::TermGenerator& generator) {
   Xapian::Document doc;
   generator.set_document(doc);
@@ -68,6 +86,10 @@ Xapian::Document ConditionDocument(const v1::Condition& condition,
     for (const std::string& name : symptom.also_called()) {
       IndexField(generator, name, text::kSymptomPrefix, weight);
     }
+  }
+  if (profile != nullptr) {
+    IndexProfile(*profile, generator);
+    doc.add_value(text::kProfiledSlot, "1");
   }
   IndexField(generator, condition.summary(), text::kSummaryPrefix, kSummaryWeight);
   for (const v1::Section& section : condition.sections()) {
@@ -115,14 +137,21 @@ Xapian::Document ArticleDocument(const v1::Article& article, Xapian::TermGenerat
 class BundleWriter {
  public:
   BundleWriter(Xapian::WritableDatabase& db, RecordStoreWriter& store,
+               const KnowledgeBase& knowledge,
                const std::function<void(const IndexProgress&)>& on_progress)
-      : db_(db), store_(store), on_progress_(on_progress), generator_(text::MakeTermGenerator()) {
+      : db_(db),
+        store_(store),
+        knowledge_(knowledge),
+        on_progress_(on_progress),
+        generator_(text::MakeTermGenerator()) {
     generator_.set_database(db_);
     generator_.set_flags(Xapian::TermGenerator::FLAG_SPELLING);
   }
 
   absl::Status Add(const v1::Condition& condition) {
-    db_.add_document(ConditionDocument(condition, generator_));
+    const knowledge::ConditionProfile* profile = knowledge_.ProfileFor(condition);
+    if (profile != nullptr) ++profiled_;
+    db_.add_document(ConditionDocument(condition, profile, generator_));
     ++conditions_;
     Tick();
     return store_.AddCondition(condition);
@@ -137,6 +166,7 @@ class BundleWriter {
 
   int64_t conditions() const { return conditions_; }
   int64_t articles() const { return articles_; }
+  int64_t profiled() const { return profiled_; }
 
  private:
   void Tick() {
@@ -149,21 +179,34 @@ class BundleWriter {
 
   Xapian::WritableDatabase& db_;
   RecordStoreWriter& store_;
+  const KnowledgeBase& knowledge_;
   const std::function<void(const IndexProgress&)>& on_progress_;
   Xapian::TermGenerator generator_;
   int64_t conditions_ = 0;
   int64_t articles_ = 0;
+  int64_t profiled_ = 0;
   const absl::Time start_ = absl::Now();
   absl::Time last_progress_ = absl::Now();
 };
 
+void AddInputs(const std::vector<std::filesystem::path>& paths,
+               google::protobuf::RepeatedPtrField<bundle::InputFile>* inputs) {
+  for (const std::filesystem::path& path : paths) {
+    bundle::InputFile* input = inputs->Add();
+    input->set_path(path.string());
+    std::error_code error;
+    input->set_size_bytes(static_cast<int64_t>(std::filesystem::file_size(path, error)));
+  }
+}
+
 absl::StatusOr<bundle::Manifest> BuildInto(BundleBuild& build, const IndexerOptions& options,
+                                           const KnowledgeBase& knowledge,
                                            std::vector<std::string>* problems) {
   absl::StatusOr<RecordStoreWriter> store = RecordStoreWriter::Create(build.records_path());
   if (!store.ok()) return store.status();
   Xapian::WritableDatabase db(build.xapian_path().string(),
                               Xapian::DB_CREATE | Xapian::DB_BACKEND_GLASS);
-  BundleWriter writer(db, *store, options.on_progress);
+  BundleWriter writer(db, *store, knowledge, options.on_progress);
   CorpusVisitor visitor{
       .on_condition = [&](v1::Condition&& c) { return writer.Add(c); },
       .on_article = [&](v1::Article&& a) { return writer.Add(a); },
@@ -177,6 +220,7 @@ absl::StatusOr<bundle::Manifest> BuildInto(BundleBuild& build, const IndexerOpti
   if (writer.conditions() + writer.articles() == 0) {
     return absl::InvalidArgumentError("the corpus holds no records");
   }
+  for (const auto& [key, synonym] : knowledge.synonyms()) db.add_synonym(key, synonym);
   db.commit();
   db.close();
   if (absl::Status s = store->Finish(); !s.ok()) return s;
@@ -185,6 +229,10 @@ absl::StatusOr<bundle::Manifest> BuildInto(BundleBuild& build, const IndexerOpti
   manifest.set_build_time(absl::FormatTime(absl::RFC3339_sec, absl::Now(), absl::UTCTimeZone()));
   manifest.set_condition_count(writer.conditions());
   manifest.set_article_count(writer.articles());
+  manifest.set_profiled_record_count(writer.profiled());
+  manifest.set_synonym_count(static_cast<int64_t>(knowledge.synonyms().size()));
+  AddInputs(options.profile_files, manifest.mutable_profile_inputs());
+  AddInputs(options.thesaurus_files, manifest.mutable_thesaurus_inputs());
   for (const CorpusFile& file : files) {
     bundle::InputFile* input = manifest.add_inputs();
     input->set_path(file.path);
@@ -199,10 +247,13 @@ absl::StatusOr<bundle::Manifest> BuildInto(BundleBuild& build, const IndexerOpti
 
 absl::StatusOr<bundle::Manifest> BuildBundle(const IndexerOptions& options,
                                              std::vector<std::string>* problems) {
+  absl::StatusOr<KnowledgeBase> knowledge =
+      KnowledgeBase::Load(options.profile_files, options.thesaurus_files);
+  if (!knowledge.ok()) return knowledge.status();
   absl::StatusOr<BundleBuild> build = BundleBuild::Start(options.out);
   if (!build.ok()) return build.status();
   try {
-    return BuildInto(*build, options, problems);
+    return BuildInto(*build, options, *knowledge, problems);
   } catch (const Xapian::Error& e) {
     return absl::InternalError(absl::StrCat("Xapian: ", e.get_description()));
   }

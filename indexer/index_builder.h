@@ -24,6 +24,9 @@ struct IndexerOptions {
   std::vector<std::filesystem::path> corpus_dirs;
   // The published bundle path (a symlink; see common/bundle.h).
   std::filesystem::path out;
+  // Symptom profiles and thesauri (see knowledge_base.h); may be empty.
+  std::vector<std::filesystem::path> profile_files;
+  std::vector<std::filesystem::path> thesaurus_files;
   // At most this many corpus problems are reported.
   size_t max_problems = 100;
   // Called about once a second while records are indexed; may be empty.

@@ -17,6 +17,10 @@ ABSL_FLAG(std::vector<std::string>, corpus, {},
           "Corpus directory holding conditions.jsonl and/or articles.jsonl; repeat the flag "
           "(or separate with commas) for several");
 ABSL_FLAG(std::string, out, "", "Bundle path to publish (a symlink to the newest version)");
+ABSL_FLAG(std::vector<std::string>, profiles, {},
+          "Symptom-profile files (JSON Lines, see knowledge/README.md), comma-separated");
+ABSL_FLAG(std::vector<std::string>, thesaurus, {},
+          "Thesaurus files (TSV term<TAB>synonym, or OBO), comma-separated");
 ABSL_FLAG(int, max_problems, 100, "Report at most this many corpus problems");
 
 namespace {
@@ -58,6 +62,10 @@ int main(int argc, char** argv) {
     if (!dir.empty()) options.corpus_dirs.emplace_back(dir);
   }
   options.out = absl::GetFlag(FLAGS_out);
+  for (const std::string& file : absl::GetFlag(FLAGS_profiles)) options.profile_files.emplace_back(file);
+  for (const std::string& file : absl::GetFlag(FLAGS_thesaurus)) {
+    options.thesaurus_files.emplace_back(file);
+  }
   options.max_problems = static_cast<size_t>(std::max(1, absl::GetFlag(FLAGS_max_problems)));
   if (options.corpus_dirs.empty() || options.out.empty()) {
     std::fprintf(stderr, "indexer: --corpus and --out are required (see --help)\n");
@@ -82,11 +90,13 @@ int main(int argc, char** argv) {
   const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
   const int64_t records = manifest->condition_count() + manifest->article_count();
   std::fprintf(stderr,
-               "indexer: published version %s to %s: %lld conditions, %lld articles in %.1f s "
-               "(%.0f records/s)\n",
+               "indexer: published version %s to %s: %lld conditions (%lld with a symptom "
+               "profile), %lld articles, %lld synonyms in %.1f s (%.0f records/s)\n",
                manifest->version().c_str(), options.out.c_str(),
                static_cast<long long>(manifest->condition_count()),
-               static_cast<long long>(manifest->article_count()), seconds,
+               static_cast<long long>(manifest->profiled_record_count()),
+               static_cast<long long>(manifest->article_count()),
+               static_cast<long long>(manifest->synonym_count()), seconds,
                records / std::max(seconds, 1e-9));
   return 0;
 }

@@ -24,6 +24,7 @@
 #include "common/page_token.h"
 #include "common/text_analysis.h"
 #include "healthsearch/v1/records.pb.h"
+#include "search-service/lay_query.h"
 
 namespace healthsearch {
 namespace {
@@ -350,7 +351,16 @@ class Searcher::Impl {
                 ranking.bm25().has_k3() ? ranking.bm25().k3() : 1.0,
                 ranking.bm25().has_b() ? ranking.bm25().b() : 0.5,
                 ranking.bm25().has_min_normlen() ? ranking.bm25().min_normlen() : 0.5),
-        phrase_boost_(ranking.has_phrase_boost() ? ranking.phrase_boost() : 0.0) {}
+        phrase_boost_(ranking.has_phrase_boost() ? ranking.phrase_boost() : 0.0),
+        synonym_weight_(ranking.has_synonym_weight() ? ranking.synonym_weight() : 0.5),
+        coverage_exponent_(ranking.has_coverage_exponent() ? ranking.coverage_exponent() : 1.0),
+        candidate_depth_(ranking.has_candidate_depth() ? ranking.candidate_depth() : 100),
+        negation_(ranking.has_negation() ? ranking.negation() : true),
+        profiled_prior_(ranking.has_profiled_prior() ? ranking.profiled_prior() : 1.0) {
+    for (const auto& [source, prior] : ranking.source_priors()) {
+      source_priors_[text::AsciiLower(source)] = prior;
+    }
+  }
 
   absl::Status LoadSuggestions() {
     DatabasePool::Lease lease = pool_.Acquire();
@@ -407,24 +417,49 @@ class Searcher::Impl {
     DatabasePool::Lease lease = pool_.Acquire();
     Xapian::Database& db = lease.db();
     v1::SearchResponse response;
-    absl::StatusOr<Xapian::Query> text_query = ParseQuery(db, request, &response);
-    if (!text_query.ok()) return text_query.status();
-    Xapian::Query filter = Filters(request);
-    Xapian::Query query = *text_query;
-    if (query.empty()) {
-      if (filter.empty()) return absl::InvalidArgumentError("query is empty");
-      query = Xapian::Query::MatchAll;
+    std::string query_text = request.query();
+    if (!request.disable_spelling_correction()) {
+      std::string corrected = CorrectSpelling(db, query_text);
+      if (!corrected.empty()) {
+        response.set_corrected_query(corrected);
+        query_text = std::move(corrected);
+      }
     }
-    if (!filter.empty()) query = Xapian::Query(Xapian::Query::OP_FILTER, query, filter);
-
-    if (phrase_boost_ > 0 && !text_query->empty()) {
-      Xapian::Query pairs = AdjacentPairs(ContentWords(
-          response.corrected_query().empty() ? request.query() : response.corrected_query()));
+    const bool plain = !HasQuerySyntax(query_text);
+    LayQuery lay;
+    if (plain) lay = AnalyzeLayQuery(db, query_text, negation_);
+    absl::StatusOr<Xapian::Query> text_query = ParseQuery(db, plain ? lay.positive_text : query_text);
+    if (!text_query.ok()) return text_query.status();
+    Xapian::Query query = *text_query;
+    if (!lay.expansions.empty()) {
+      std::vector<Xapian::Query> expansions;
+      for (const Expansion& expansion : lay.expansions) {
+        expansions.emplace_back(Xapian::Query::OP_AND, expansion.terms.begin(),
+                                expansion.terms.end());
+      }
+      query = Xapian::Query(
+          Xapian::Query::OP_OR, query,
+          Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT,
+                        Xapian::Query(Xapian::Query::OP_OR, expansions.begin(), expansions.end()),
+                        synonym_weight_));
+    }
+    if (phrase_boost_ > 0 && !query.empty()) {
+      Xapian::Query pairs = AdjacentPairs(ContentWords(plain ? lay.positive_text : query_text));
       if (!pairs.empty()) {
         query = Xapian::Query(Xapian::Query::OP_AND_MAYBE, query,
                               Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, pairs, phrase_boost_));
       }
     }
+    const Xapian::Query filter = Filters(request);
+    if (query.empty()) {
+      if (filter.empty()) {
+        return absl::InvalidArgumentError(
+            lay.negated.empty() ? "query is empty: it has no words to search for"
+                                : "query is empty once the words it rules out are set aside");
+      }
+      query = Xapian::Query::MatchAll;
+    }
+    if (!filter.empty()) query = Xapian::Query(Xapian::Query::OP_FILTER, query, filter);
 
     Xapian::Enquire enquire(db);
     enquire.set_query(query);
@@ -437,22 +472,31 @@ class Searcher::Impl {
       spies.emplace_back(facet, std::make_unique<MultiValueCountSpy>(slot));
       enquire.add_matchspy(spies.back().second.get());
     }
+    // The best candidates are re-scored, so ask for enough of them to cover
+    // the page wherever re-scoring moves results.
+    const int64_t depth = std::min<int64_t>(
+        kMaxSearchDepth, std::max<int64_t>(candidate_depth_, offset + page_size));
     const Xapian::doccount check_at_least = spies.empty() ? 0 : db.get_doccount();
-    Xapian::MSet mset = enquire.get_mset(offset, page_size, check_at_least);
-
+    Xapian::MSet mset = enquire.get_mset(0, depth, check_at_least);
     response.set_total_size(mset.get_matches_estimated());
-    const auto words_by_term = QueryWordsByTerm(
-        response.corrected_query().empty() ? request.query() : response.corrected_query());
-    const auto matches = FindMatches(db, *text_query, mset, words_by_term);
-    for (auto it = mset.begin(); it != mset.end(); ++it) {
-      auto found = matches.find(*it);
-      AddResult(mset, it, found != matches.end() ? found->second : Matches(),
+
+    std::vector<Candidate> ranked = Rescore(db, mset, lay);
+    const auto words_by_term = QueryWordsByTerm(query_text);
+    std::vector<Xapian::docid> page;
+    for (int64_t i = offset; i < static_cast<int64_t>(ranked.size()) && i < offset + page_size; ++i) {
+      page.push_back(ranked[i].docid);
+    }
+    const auto matches = FindMatches(db, *text_query, lay, page, words_by_term);
+    for (int64_t i = offset; i < static_cast<int64_t>(ranked.size()) && i < offset + page_size; ++i) {
+      auto found = matches.find(ranked[i].docid);
+      AddResult(db, mset, ranked[i], found != matches.end() ? found->second : Matches(),
                 response.add_results());
     }
-    if (offset + mset.size() < mset.get_matches_estimated() && mset.size() == static_cast<unsigned>(page_size) &&
-        offset + page_size < kMaxSearchDepth) {
-      response.set_next_page_token(EncodePageToken(bundle_.manifest.version(), unpaged,
-                                                   {.offset = offset + page_size}));
+    const int64_t served = offset + response.results_size();
+    if (response.results_size() == page_size && served < static_cast<int64_t>(mset.get_matches_estimated()) &&
+        served < kMaxSearchDepth) {
+      response.set_next_page_token(
+          EncodePageToken(bundle_.manifest.version(), unpaged, {.offset = served}));
     }
     for (const auto& [name, spy] : spies) {
       v1::Facet* facet = response.add_facets();
@@ -469,7 +513,6 @@ class Searcher::Impl {
     }
     return response;
   }
-
   absl::StatusOr<v1::SuggestResponse> Suggest(const v1::SuggestRequest& request) const {
     if (!IsValidUtf8(request.prefix())) {
       return absl::InvalidArgumentError("prefix is not valid UTF-8");
@@ -496,24 +539,13 @@ class Searcher::Impl {
   const bundle::Manifest& manifest() const { return bundle_.manifest; }
 
  private:
-  // Parses the query text, corrected for spelling unless the request says
-  // not to; records a correction in `response`.
+  // Parses query text; malformed syntax is taken as plain words.
   absl::StatusOr<Xapian::Query> ParseQuery(const Xapian::Database& db,
-                                           const v1::SearchRequest& request,
-                                           v1::SearchResponse* response) const {
-    std::string query_text = request.query();
-    if (!request.disable_spelling_correction()) {
-      std::string corrected = CorrectSpelling(db, query_text);
-      if (!corrected.empty()) {
-        response->set_corrected_query(corrected);
-        query_text = std::move(corrected);
-      }
-    }
+                                           const std::string& query_text) const {
     Xapian::QueryParser parser = text::MakeQueryParser(db);
     try {
       return parser.parse_query(query_text, Xapian::QueryParser::FLAG_DEFAULT);
     } catch (const Xapian::QueryParserError&) {
-      // Malformed syntax: take the words as plain words.
     }
     try {
       return parser.parse_query(query_text, 0);
@@ -543,56 +575,144 @@ class Searcher::Impl {
     return Xapian::Query(Xapian::Query::OP_AND, filters.begin(), filters.end());
   }
 
-  // What one result matched: the person's words and the fields they were in.
+  // A match with its final score.
+  struct Candidate {
+    Xapian::docid docid;
+    double score;
+  };
+
+  // The documents among `sorted_docids` that hold `term`, found by walking
+  // its posting list: far cheaper than reading long documents' term lists.
+  static absl::flat_hash_set<Xapian::docid> HoldersAmong(
+      const Xapian::Database& db, const std::string& term,
+      const std::vector<Xapian::docid>& sorted_docids) {
+    absl::flat_hash_set<Xapian::docid> holders;
+    Xapian::PostingIterator posting = db.postlist_begin(term);
+    for (Xapian::docid docid : sorted_docids) {
+      posting.skip_to(docid);
+      if (posting == db.postlist_end(term)) break;
+      if (*posting == docid) holders.insert(docid);
+    }
+    return holders;
+  }
+
+  // For each document, which of the query's concepts it covers: by the word
+  // itself or through a thesaurus expansion; and which expansions matched.
+  struct Coverage {
+    absl::flat_hash_map<Xapian::docid, std::vector<bool>> concepts;
+    absl::flat_hash_map<Xapian::docid, std::vector<int>> expansions;
+  };
+
+  static Coverage CoverageOf(const Xapian::Database& db, const LayQuery& lay,
+                             std::vector<Xapian::docid> docids) {
+    std::sort(docids.begin(), docids.end());
+    Coverage coverage;
+    for (Xapian::docid docid : docids) coverage.concepts[docid].assign(lay.concepts.size(), false);
+    for (size_t c = 0; c < lay.concepts.size(); ++c) {
+      for (Xapian::docid docid : HoldersAmong(db, lay.concepts[c], docids)) {
+        coverage.concepts[docid][c] = true;
+      }
+    }
+    absl::flat_hash_map<std::string, absl::flat_hash_set<Xapian::docid>> holders;
+    for (size_t e = 0; e < lay.expansions.size(); ++e) {
+      const Expansion& expansion = lay.expansions[e];
+      for (Xapian::docid docid : docids) {
+        bool all = true;
+        for (const std::string& term : expansion.terms) {
+          auto it = holders.find(term);
+          if (it == holders.end()) it = holders.emplace(term, HoldersAmong(db, term, docids)).first;
+          if (!it->second.contains(docid)) {
+            all = false;
+            break;
+          }
+        }
+        if (!all) continue;
+        coverage.expansions[docid].push_back(static_cast<int>(e));
+        for (int c : expansion.covers) coverage.concepts[docid][c] = true;
+      }
+    }
+    return coverage;
+  }
+
+  // BM25 weight times the record's priors times its symptom coverage, best first.
+  std::vector<Candidate> Rescore(const Xapian::Database& db, const Xapian::MSet& mset,
+                                 const LayQuery& lay) const {
+    std::vector<Candidate> candidates;
+    std::vector<Xapian::docid> docids;
+    for (auto it = mset.begin(); it != mset.end(); ++it) {
+      candidates.push_back({*it, it.get_weight()});
+      docids.push_back(*it);
+    }
+    const Coverage coverage =
+        lay.concepts.empty() ? Coverage() : CoverageOf(db, lay, docids);
+    for (Candidate& candidate : candidates) {
+      const Xapian::Document doc = db.get_document(candidate.docid, Xapian::DOC_ASSUME_VALID);
+      if (doc.get_value(text::kProfiledSlot) == "1") candidate.score *= profiled_prior_;
+      if (!source_priors_.empty()) {
+        auto prior = source_priors_.find(text::AsciiLower(doc.get_value(text::kSourceSlot)));
+        if (prior != source_priors_.end()) candidate.score *= prior->second;
+      }
+      if (!lay.concepts.empty()) {
+        const std::vector<bool>& covered = coverage.concepts.at(candidate.docid);
+        const double fraction = (std::count(covered.begin(), covered.end(), true) + 1.0) /
+                                (lay.concepts.size() + 1.0);
+        candidate.score *= std::pow(fraction, coverage_exponent_);
+      }
+    }
+    std::stable_sort(candidates.begin(), candidates.end(),
+                     [](const Candidate& a, const Candidate& b) { return a.score > b.score; });
+    return candidates;
+  }
+
+  // What one result matched: the person's words, the fields they were in, and
+  // the thesaurus expansions that brought it in.
   struct Matches {
     std::vector<std::string> words;
     absl::flat_hash_set<std::string> fields;
+    std::vector<std::string> explanations;
   };
 
-  // Finds which terms of `text_query` each result on the page matched, and in
-  // which fields, by walking each term's posting list over the page's
-  // documents in docid order: far cheaper than reading long documents' term
-  // lists.
   static absl::flat_hash_map<Xapian::docid, Matches> FindMatches(
-      const Xapian::Database& db, const Xapian::Query& text_query, const Xapian::MSet& mset,
+      const Xapian::Database& db, const Xapian::Query& text_query, const LayQuery& lay,
+      std::vector<Xapian::docid> docids,
       const absl::flat_hash_map<std::string, std::string>& words_by_term) {
-    std::vector<Xapian::docid> docids;
-    for (auto it = mset.begin(); it != mset.end(); ++it) docids.push_back(*it);
     std::sort(docids.begin(), docids.end());
     absl::flat_hash_map<Xapian::docid, Matches> matches;
-    // Calls `found` for each page document that has `term`.
-    auto for_each_holder = [&](const std::string& term, auto found) {
-      Xapian::PostingIterator posting = db.postlist_begin(term);
-      for (Xapian::docid docid : docids) {
-        posting.skip_to(docid);
-        if (posting == db.postlist_end(term)) return;
-        if (*posting == docid) found(docid);
-      }
-    };
     for (auto t = text_query.get_unique_terms_begin(); t != text_query.get_unique_terms_end(); ++t) {
       const std::string term = UnprefixedTerm(*t);
       auto word = words_by_term.find(term);
       const std::string shown = word != words_by_term.end()        ? word->second
                                 : absl::StartsWith(term, "Z") ? term.substr(1)
                                                               : term;
-      for_each_holder(*t, [&](Xapian::docid docid) {
+      for (Xapian::docid docid : HoldersAmong(db, *t, docids)) {
         std::vector<std::string>& words = matches[docid].words;
         if (std::find(words.begin(), words.end(), shown) == words.end()) words.push_back(shown);
-      });
+      }
       const bool stemmed = absl::StartsWith(term, "Z");
       const std::string bare = stemmed ? term.substr(1) : term;
       for (const FieldPrefix& field : kTextFields) {
-        for_each_holder(absl::StrCat(stemmed ? "Z" : "", field.prefix, bare),
-                        [&](Xapian::docid docid) { matches[docid].fields.insert(field.field); });
+        for (Xapian::docid docid :
+             HoldersAmong(db, absl::StrCat(stemmed ? "Z" : "", field.prefix, bare), docids)) {
+          matches[docid].fields.insert(field.field);
+        }
+      }
+    }
+    if (!lay.expansions.empty()) {
+      const Coverage coverage = CoverageOf(db, lay, docids);
+      for (const auto& [docid, expansions] : coverage.expansions) {
+        for (int e : expansions) {
+          matches[docid].explanations.push_back(
+              absl::StrCat(lay.expansions[e].from, " -> ", lay.expansions[e].to));
+        }
       }
     }
     return matches;
   }
 
-  void AddResult(const Xapian::MSet& mset, const Xapian::MSetIterator& item,
+  void AddResult(const Xapian::Database& db, const Xapian::MSet& mset, const Candidate& candidate,
                  const Matches& matches, v1::SearchResult* result) const {
-    const Xapian::Document doc = item.get_document();
-    result->set_score(item.get_weight());
+    const Xapian::Document doc = db.get_document(candidate.docid);
+    result->set_score(candidate.score);
     std::string snippet_source;
     if (doc.get_value(text::kTypeSlot) == text::kArticleType) {
       v1::Article article;
@@ -615,12 +735,21 @@ class Searcher::Impl {
     for (const FieldPrefix& field : kTextFields) {
       if (matches.fields.contains(field.field)) result->add_matched_fields(field.field);
     }
+    for (const std::string& explanation : matches.explanations) {
+      result->add_explanations(explanation);
+    }
   }
 
   BundleVersion bundle_;
   DatabasePool pool_;
   const Xapian::BM25Weight weight_;
   const double phrase_boost_;
+  const double synonym_weight_;
+  const double coverage_exponent_;
+  const int candidate_depth_;
+  const bool negation_;
+  const double profiled_prior_;
+  absl::flat_hash_map<std::string, double> source_priors_;  // by lower-cased name
   SuggestionIndex suggestions_;
 };
 

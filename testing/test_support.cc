@@ -52,9 +52,15 @@ fs::path SharedMedquadBundle() {
   const int lock = ::open((dir / "medquad.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (lock < 0 || ::flock(lock, LOCK_EX) != 0) throw std::runtime_error("cannot lock test-bundles");
   const fs::path indexer = BinaryDir() / "indexer";
+  const fs::path profiles = fs::path(HEALTHSEARCH_SOURCE_DIR) / "knowledge" / "profiles.jsonl";
+  const fs::path thesaurus = fs::path(HEALTHSEARCH_SOURCE_DIR) / "knowledge" / "thesaurus.tsv";
   std::string key = std::to_string(fs::last_write_time(indexer).time_since_epoch().count());
   for (const auto& entry : fs::directory_iterator(corpus)) {
     key += " " + entry.path().filename().string() + ":" + std::to_string(entry.file_size());
+  }
+  for (const fs::path& file : {profiles, thesaurus}) {
+    key += " " + file.filename().string() + ":" + std::to_string(fs::file_size(file)) + "@" +
+           std::to_string(fs::last_write_time(file).time_since_epoch().count());
   }
   const fs::path bundle = dir / "medquad";
   const fs::path key_file = dir / "medquad.key";
@@ -62,7 +68,9 @@ fs::path SharedMedquadBundle() {
   std::string built_key((std::istreambuf_iterator<char>(key_in)), std::istreambuf_iterator<char>());
   if (built_key != key || !fs::exists(bundle)) {
     std::string output;
-    if (RunProgram(indexer, {"--corpus", corpus.string(), "--out", bundle.string()}, &output) != 0) {
+    if (RunProgram(indexer, {"--corpus", corpus.string(), "--out", bundle.string(), "--profiles",
+                             profiles.string(), "--thesaurus", thesaurus.string()},
+                   &output) != 0) {
       ::close(lock);
       throw std::runtime_error("building the MedQuAD bundle failed: " + output);
     }

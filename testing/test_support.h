@@ -67,8 +67,9 @@ std::filesystem::path MedquadCorpusDir();
 std::filesystem::path BinaryDir();
 
 // A MedQuAD bundle that tests share instead of each building its own: built
-// once with build/bin/indexer into build/test-bundles/ and rebuilt when the
-// indexer or the corpus changes. Empty when ../shared/corpus/medquad is absent.
+// once with build/bin/indexer, with the knowledge base in knowledge/, into
+// build/test-bundles/, and rebuilt when the indexer, the corpus or the
+// knowledge base changes. Empty when ../shared/corpus/medquad is absent.
 // Test binaries that call it must depend on the indexer target. Throws if the
 // build fails.
 std::filesystem::path SharedMedquadBundle();
