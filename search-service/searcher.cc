@@ -356,7 +356,8 @@ class Searcher::Impl {
         coverage_exponent_(ranking.has_coverage_exponent() ? ranking.coverage_exponent() : 1.0),
         candidate_depth_(ranking.has_candidate_depth() ? ranking.candidate_depth() : 100),
         negation_(ranking.has_negation() ? ranking.negation() : true),
-        profiled_prior_(ranking.has_profiled_prior() ? ranking.profiled_prior() : 1.0) {
+        profiled_prior_(ranking.has_profiled_prior() ? ranking.profiled_prior() : 1.0),
+        category_boost_(ranking.has_category_boost() ? ranking.category_boost() : 2.0) {
     for (const auto& [source, prior] : ranking.source_priors()) {
       source_priors_[text::AsciiLower(source)] = prior;
     }
@@ -645,9 +646,27 @@ class Searcher::Impl {
     }
     const Coverage coverage =
         lay.concepts.empty() ? Coverage() : CoverageOf(db, lay, docids);
+    // Words naming a category or an article tag ("autoimmune disease") ask
+    // for records in it.
+    std::vector<std::string> wanted_categories;
+    for (const std::string& word : lay.concept_words) {
+      for (const char* prefix : {text::kCategoryPrefix, text::kTagPrefix}) {
+        const std::string term = text::BooleanTerm(prefix, word);
+        if (db.term_exists(term)) wanted_categories.push_back(term);
+      }
+    }
+    absl::flat_hash_set<Xapian::docid> in_wanted_category;
+    if (!wanted_categories.empty()) {
+      std::vector<Xapian::docid> sorted = docids;
+      std::sort(sorted.begin(), sorted.end());
+      for (const std::string& term : wanted_categories) {
+        for (Xapian::docid docid : HoldersAmong(db, term, sorted)) in_wanted_category.insert(docid);
+      }
+    }
     for (Candidate& candidate : candidates) {
       const Xapian::Document doc = db.get_document(candidate.docid, Xapian::DOC_ASSUME_VALID);
       if (doc.get_value(text::kProfiledSlot) == "1") candidate.score *= profiled_prior_;
+      if (in_wanted_category.contains(candidate.docid)) candidate.score *= category_boost_;
       if (!source_priors_.empty()) {
         auto prior = source_priors_.find(text::AsciiLower(doc.get_value(text::kSourceSlot)));
         if (prior != source_priors_.end()) candidate.score *= prior->second;
@@ -749,6 +768,7 @@ class Searcher::Impl {
   const int candidate_depth_;
   const bool negation_;
   const double profiled_prior_;
+  const double category_boost_;
   absl::flat_hash_map<std::string, double> source_priors_;  // by lower-cased name
   SuggestionIndex suggestions_;
 };

@@ -27,8 +27,12 @@ class SearcherTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     temp_ = new TempDir();
+    const auto knowledge =
+        ::healthsearch::testing::SampleCorpusDir().parent_path().parent_path() / "knowledge";
     ASSERT_THAT(BuildBundle({.corpus_dirs = {::healthsearch::testing::SampleCorpusDir()},
-                             .out = temp_->path() / "bundle"},
+                             .out = temp_->path() / "bundle",
+                             .profile_files = {knowledge / "profiles.jsonl"},
+                             .thesaurus_files = {knowledge / "thesaurus.tsv"}},
                             nullptr),
                 IsOk());
     absl::StatusOr<std::unique_ptr<Searcher>> searcher = Searcher::Open(temp_->path() / "bundle");
@@ -69,6 +73,29 @@ TEST_F(SearcherTest, TroubleSwallowingAndWeakNeckFindsAMyopathyOrMyastheniaInTop
   std::vector<std::string> top3 = Ids(MustSearch("trouble swallowing and weak neck muscles", 3));
   EXPECT_THAT(top3, AnyOf(Contains("polymyositis"), Contains("dermatomyositis"),
                           Contains("inclusion-body-myositis"), Contains("myasthenia-gravis")));
+}
+
+TEST_F(SearcherTest, ExplainsWhichThesaurusEntriesMatched) {
+  v1::SearchResponse response = MustSearch("trouble swallowing and weak neck muscles", 5);
+  std::vector<std::string> explanations;
+  for (const auto& result : response.results()) {
+    explanations.insert(explanations.end(), result.explanations().begin(),
+                        result.explanations().end());
+  }
+  EXPECT_THAT(explanations, Contains("trouble swallowing -> dysphagia"));
+}
+
+TEST_F(SearcherTest, NegatedSymptomsAreNotRewarded) {
+  v1::SearchResponse response = MustSearch("fever and a rash but no itching", 5);
+  ASSERT_FALSE(response.results().empty());
+  for (const auto& result : response.results()) {
+    EXPECT_THAT(result.matched_terms(), Not(Contains("itching"))) << result.id();
+    EXPECT_THAT(result.matched_terms(), Contains("rash")) << result.id();
+  }
+  v1::SearchRequest request;
+  request.set_query("no fever");
+  EXPECT_THAT(searcher_->Search(request),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("rules out")));
 }
 
 TEST_F(SearcherTest, ResultsCarryTitleTypeSnippetAndWhatMatched) {
