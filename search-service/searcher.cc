@@ -353,7 +353,7 @@ class Searcher::Impl {
                 ranking.bm25().has_min_normlen() ? ranking.bm25().min_normlen() : 0.5),
         phrase_boost_(ranking.has_phrase_boost() ? ranking.phrase_boost() : 0.0),
         synonym_weight_(ranking.has_synonym_weight() ? ranking.synonym_weight() : 0.5),
-        coverage_exponent_(ranking.has_coverage_exponent() ? ranking.coverage_exponent() : 1.0),
+        coverage_exponent_(ranking.has_coverage_exponent() ? ranking.coverage_exponent() : 0.5),
         candidate_depth_(ranking.has_candidate_depth() ? ranking.candidate_depth() : 100),
         negation_(ranking.has_negation() ? ranking.negation() : true),
         profiled_prior_(ranking.has_profiled_prior() ? ranking.profiled_prior() : 1.0),
