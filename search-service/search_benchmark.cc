@@ -256,9 +256,8 @@ std::function<Call()> GrpcSearch(const std::shared_ptr<grpc::Channel>& channel) 
 
 std::function<Call()> InProcessSearch(const Searcher& searcher) {
   return [&searcher] {
-    return [&searcher](const v1::SearchRequest& request) {
-      return searcher.Search(request).status();
-    };
+    return
+        [&searcher](const v1::SearchRequest& request) { return searcher.Search(request).status(); };
   };
 }
 
@@ -330,12 +329,13 @@ bool RunMeasurements(const std::vector<int>& stream_counts, const QueryMix& mix,
     fewest_calls = std::min({fewest_calls, grpc->calls, in_process->calls});
   }
   if (fewest_calls < mix.requests.size()) {
-    std::printf("\nNote: a measurement made %zu searches, fewer than the %zu in the mix; "
-                "lengthen --duration for the whole mix.\n",
-                fewest_calls, mix.requests.size());
+    std::printf(
+        "\nNote: a measurement made %zu searches, fewer than the %zu in the mix; "
+        "lengthen --duration for the whole mix.\n",
+        fewest_calls, mix.requests.size());
   }
-  std::printf("\nBest gRPC QPS %.0f at %d streams; best in-process QPS %.0f at %d streams.\n",
-              best_grpc.qps, best_grpc.streams, best_in_process.qps, best_in_process.streams);
+  std::printf("\nBest QPS: gRPC %.0f (%d streams), in-process %.0f (%d streams).\n", best_grpc.qps,
+              best_grpc.streams, best_in_process.qps, best_in_process.streams);
   std::printf("saturation ratio: %.2f\n", best_grpc.qps / best_in_process.qps);
   return true;
 }
