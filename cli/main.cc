@@ -90,6 +90,28 @@ grpc::Status FromAbsl(const absl::Status& status) {
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
 }
 
+// One SearchService call: in-process on --bundle, or to the service.
+template <typename Request, typename Response>
+grpc::Status CallSearchService(
+    const Request& request, Response* response,
+    absl::StatusOr<Response> (Searcher::*in_process)(const Request&) const,
+    grpc::Status (v1::SearchService::Stub::*remote)(grpc::ClientContext*, const Request&,
+                                                    Response*)) {
+  if (!absl::GetFlag(FLAGS_bundle).empty()) {
+    absl::StatusOr<std::unique_ptr<Searcher>> searcher = OpenLocalSearcher();
+    if (!searcher.ok()) return FromAbsl(searcher.status());
+    absl::StatusOr<Response> result = ((**searcher).*in_process)(request);
+    if (!result.ok()) return FromAbsl(result.status());
+    *response = *std::move(result);
+    return grpc::Status::OK;
+  }
+  auto stub = v1::SearchService::NewStub(grpc::CreateChannel(
+      Address(absl::GetFlag(FLAGS_search_address), "HEALTHSEARCH_SEARCH_ADDRESS",
+              "localhost:50051"),
+      grpc::InsecureChannelCredentials()));
+  return ((*stub).*remote)(Context().get(), request, response);
+}
+
 void PrintResults(const v1::SearchResponse& response) {
   if (absl::GetFlag(FLAGS_json)) {
     for (const v1::SearchResult& result : response.results()) {
@@ -135,20 +157,10 @@ int Search(const std::string& query) {
   for (const std::string& category : absl::GetFlag(FLAGS_category)) request.add_categories(category);
 
   v1::SearchResponse response;
-  if (const std::string bundle = absl::GetFlag(FLAGS_bundle); !bundle.empty()) {
-    absl::StatusOr<std::unique_ptr<Searcher>> searcher = OpenLocalSearcher();
-    if (!searcher.ok()) return Fail("opening the bundle", FromAbsl(searcher.status()));
-    absl::StatusOr<v1::SearchResponse> result = (*searcher)->Search(request);
-    if (!result.ok()) return Fail("search", FromAbsl(result.status()));
-    response = *std::move(result);
-  } else {
-    auto stub = v1::SearchService::NewStub(grpc::CreateChannel(
-        Address(absl::GetFlag(FLAGS_search_address), "HEALTHSEARCH_SEARCH_ADDRESS",
-                "localhost:50051"),
-        grpc::InsecureChannelCredentials()));
-    if (grpc::Status status = stub->Search(Context().get(), request, &response); !status.ok()) {
-      return Fail("search", status);
-    }
+  if (grpc::Status status = CallSearchService(request, &response, &Searcher::Search,
+                                              &v1::SearchService::Stub::Search);
+      !status.ok()) {
+    return Fail("search", status);
   }
   PrintResults(response);
   return 0;
@@ -159,20 +171,10 @@ int Suggest(const std::string& prefix) {
   request.set_prefix(prefix);
   request.set_page_size(absl::GetFlag(FLAGS_page_size));
   v1::SuggestResponse response;
-  if (const std::string bundle = absl::GetFlag(FLAGS_bundle); !bundle.empty()) {
-    absl::StatusOr<std::unique_ptr<Searcher>> searcher = OpenLocalSearcher();
-    if (!searcher.ok()) return Fail("opening the bundle", FromAbsl(searcher.status()));
-    absl::StatusOr<v1::SuggestResponse> result = (*searcher)->Suggest(request);
-    if (!result.ok()) return Fail("suggest", FromAbsl(result.status()));
-    response = *std::move(result);
-  } else {
-    auto stub = v1::SearchService::NewStub(grpc::CreateChannel(
-        Address(absl::GetFlag(FLAGS_search_address), "HEALTHSEARCH_SEARCH_ADDRESS",
-                "localhost:50051"),
-        grpc::InsecureChannelCredentials()));
-    if (grpc::Status status = stub->Suggest(Context().get(), request, &response); !status.ok()) {
-      return Fail("suggest", status);
-    }
+  if (grpc::Status status = CallSearchService(request, &response, &Searcher::Suggest,
+                                              &v1::SearchService::Stub::Suggest);
+      !status.ok()) {
+    return Fail("suggest", status);
   }
   for (const v1::Suggestion& suggestion : response.suggestions()) {
     if (absl::GetFlag(FLAGS_json)) {

@@ -30,19 +30,6 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-// Every file under the published version, with its bytes, and the symlink.
-std::map<std::string, std::string> Snapshot(const fs::path& out) {
-  std::map<std::string, std::string> files;
-  files["<link>"] = fs::read_symlink(out).string();
-  for (const auto& entry : fs::recursive_directory_iterator(fs::canonical(out))) {
-    if (!entry.is_regular_file()) continue;
-    std::ifstream in(entry.path(), std::ios::binary);
-    std::ostringstream bytes;
-    bytes << in.rdbuf();
-    files[entry.path().string()] = bytes.str();
-  }
-  return files;
-}
 
 // The published bundle at `out` holds exactly `corpus`.
 void ExpectBundleHolds(const fs::path& out, const Corpus& corpus) {
@@ -144,7 +131,7 @@ TEST(BuildBundleTest, AFailedValidationLeavesThePublishedBundleByteIdentical) {
   TempDir temp;
   const fs::path out = temp.path() / "bundle";
   ASSERT_THAT(BuildBundle({.corpus_dirs = {SampleCorpusDir()}, .out = out}, nullptr), IsOk());
-  const auto before = Snapshot(out);
+  const auto before = ::healthsearch::testing::SnapshotPublishedBundle(out);
 
   const fs::path bad = temp.path() / "bad";
   WriteTextFile(bad / kConditionsFile,
@@ -154,7 +141,7 @@ TEST(BuildBundleTest, AFailedValidationLeavesThePublishedBundleByteIdentical) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("1 problem")));
   ASSERT_EQ(problems.size(), 1u);
   EXPECT_THAT(problems[0], StartsWith((bad / kConditionsFile).string() + ":2: "));
-  EXPECT_EQ(Snapshot(out), before);
+  EXPECT_EQ(::healthsearch::testing::SnapshotPublishedBundle(out), before);
   EXPECT_EQ(std::distance(fs::directory_iterator(out.string() + ".versions"),
                           fs::directory_iterator()),
             2);  // the one version and the lock file

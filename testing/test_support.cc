@@ -33,6 +33,18 @@ void WriteTextFile(const fs::path& path, absl::string_view contents) {
   if (!out) throw std::runtime_error("cannot write " + path.string());
 }
 
+std::map<std::string, std::string> SnapshotPublishedBundle(const fs::path& out) {
+  std::map<std::string, std::string> files;
+  files["<link>"] = fs::read_symlink(out).string();
+  for (const auto& entry : fs::recursive_directory_iterator(fs::canonical(out))) {
+    if (!entry.is_regular_file()) continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    files[entry.path().string()] =
+        std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  }
+  return files;
+}
+
 fs::path SampleCorpusDir() { return fs::path(HEALTHSEARCH_SOURCE_DIR) / "corpus" / "sample"; }
 
 fs::path MedquadCorpusDir() {

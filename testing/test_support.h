@@ -4,6 +4,7 @@
 #define HEALTHSEARCH_TESTING_TEST_SUPPORT_H_
 
 #include <filesystem>
+#include <map>
 #include <string>
 #include <absl/strings/string_view.h>
 
@@ -58,6 +59,10 @@ class TempDir {
 };
 
 void WriteTextFile(const std::filesystem::path& path, absl::string_view contents);
+
+// The bytes of every file of the bundle version published at `out`, by path,
+// and the symlink's target under "<link>": equal snapshots mean untouched.
+std::map<std::string, std::string> SnapshotPublishedBundle(const std::filesystem::path& out);
 
 // The project's own sample corpus (corpus/sample).
 std::filesystem::path SampleCorpusDir();

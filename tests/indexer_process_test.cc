@@ -33,18 +33,6 @@ using ::testing::HasSubstr;
 
 fs::path Indexer() { return BinaryDir() / "indexer"; }
 
-std::map<std::string, std::string> Snapshot(const fs::path& out) {
-  std::map<std::string, std::string> files;
-  files["<link>"] = fs::read_symlink(out).string();
-  for (const auto& entry : fs::recursive_directory_iterator(fs::canonical(out))) {
-    if (!entry.is_regular_file()) continue;
-    std::ifstream in(entry.path(), std::ios::binary);
-    std::ostringstream bytes;
-    bytes << in.rdbuf();
-    files[entry.path().string()] = bytes.str();
-  }
-  return files;
-}
 
 TEST(IndexerProcessTest, PublishesTheSampleCorpusAndSaysWhatItDid) {
   TempDir temp;
@@ -116,7 +104,7 @@ TEST(IndexerProcessTest, ABuildKilledPartWayLeavesThePublishedBundleIntact) {
   const fs::path out = temp.path() / "bundle";
   ASSERT_EQ(RunProgram(Indexer(), {"--corpus", SampleCorpusDir().string(), "--out", out.string()}),
             0);
-  const auto before = Snapshot(out);
+  const auto before = ::healthsearch::testing::SnapshotPublishedBundle(out);
   WriteLargeCorpus(temp.path() / "large", 150000);
 
   Subprocess build(Indexer(), {"--corpus", (temp.path() / "large").string(), "--out",
@@ -138,7 +126,7 @@ TEST(IndexerProcessTest, ABuildKilledPartWayLeavesThePublishedBundleIntact) {
   build.Signal(SIGKILL);
   ASSERT_EQ(build.Wait(), 128 + SIGKILL) << "the build finished before it could be killed";
 
-  EXPECT_EQ(Snapshot(out), before);
+  EXPECT_EQ(::healthsearch::testing::SnapshotPublishedBundle(out), before);
   absl::StatusOr<BundleVersion> bundle = ResolveBundle(out);
   ASSERT_THAT(bundle, IsOk());
   EXPECT_GT(Xapian::Database(bundle->xapian_path().string()).get_doccount(), 80u);
