@@ -663,11 +663,13 @@ class Searcher::Impl {
         for (Xapian::docid docid : HoldersAmong(db, term, sorted)) in_wanted_category.insert(docid);
       }
     }
+    // Reading values costs I/O: only when a prior would change a score.
+    const bool has_priors = profiled_prior_ != 1.0 || !source_priors_.empty();
     for (Candidate& candidate : candidates) {
-      const Xapian::Document doc = db.get_document(candidate.docid, Xapian::DOC_ASSUME_VALID);
-      if (doc.get_value(text::kProfiledSlot) == "1") candidate.score *= profiled_prior_;
       if (in_wanted_category.contains(candidate.docid)) candidate.score *= category_boost_;
-      if (!source_priors_.empty()) {
+      if (has_priors) {
+        const Xapian::Document doc = db.get_document(candidate.docid, Xapian::DOC_ASSUME_VALID);
+        if (doc.get_value(text::kProfiledSlot) == "1") candidate.score *= profiled_prior_;
         auto prior = source_priors_.find(text::AsciiLower(doc.get_value(text::kSourceSlot)));
         if (prior != source_priors_.end()) candidate.score *= prior->second;
       }
