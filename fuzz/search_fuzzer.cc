@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include <google/protobuf/stubs/logging.h>
+
 #include "indexer/index_builder.h"
 #include "search-service/searcher.h"
 
@@ -58,6 +60,8 @@ const char* Pick(FuzzedDataProvider& provider, const char* const (&values)[N]) {
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  // Corrupted page tokens make protobuf log an error each time.
+  google::protobuf::SetLogHandler(nullptr);
   std::string pattern = (fs::temp_directory_path() / "search-fuzzer-XXXXXX").string();
   if (::mkdtemp(pattern.data()) == nullptr) Fail("mkdtemp failed", pattern);
   bundle_dir = new fs::path(pattern);
