@@ -242,15 +242,11 @@ std::string UnprefixedTerm(const std::string& term) {
   return absl::StrCat(stemmed ? "Z" : "", rest);
 }
 
-std::string SnippetSource(const v1::Condition& condition) {
-  std::string text = condition.summary();
-  for (const v1::Section& section : condition.sections()) absl::StrAppend(&text, " ", section.text());
-  return text;
-}
-
-std::string SnippetSource(const v1::Article& article) {
-  std::string text = article.summary();
-  for (const v1::Section& section : article.sections()) absl::StrAppend(&text, " ", section.text());
+// A record's summary and section texts, for the snippet.
+template <typename Record>
+std::string SnippetSource(const Record& record) {
+  std::string text = record.summary();
+  for (const v1::Section& section : record.sections()) absl::StrAppend(&text, " ", section.text());
   return text;
 }
 
@@ -481,13 +477,14 @@ class Searcher::Impl {
     Xapian::MSet mset = enquire.get_mset(0, depth, check_at_least);
     response.set_total_size(mset.get_matches_estimated());
 
-    std::vector<Candidate> ranked = Rescore(db, mset, lay);
+    Coverage coverage;
+    std::vector<Candidate> ranked = Rescore(db, mset, lay, &coverage);
     const auto words_by_term = QueryWordsByTerm(query_text);
     std::vector<Xapian::docid> page;
     for (int64_t i = offset; i < static_cast<int64_t>(ranked.size()) && i < offset + page_size; ++i) {
       page.push_back(ranked[i].docid);
     }
-    const auto matches = FindMatches(db, *text_query, lay, page, words_by_term);
+    const auto matches = FindMatches(db, *text_query, lay, coverage, page, words_by_term);
     for (int64_t i = offset; i < static_cast<int64_t>(ranked.size()) && i < offset + page_size; ++i) {
       auto found = matches.find(ranked[i].docid);
       AddResult(db, mset, ranked[i], found != matches.end() ? found->second : Matches(),
@@ -636,16 +633,17 @@ class Searcher::Impl {
   }
 
   // BM25 weight times the record's priors times its symptom coverage, best first.
+  // `coverage` receives what each candidate covered, for the explanations.
   std::vector<Candidate> Rescore(const Xapian::Database& db, const Xapian::MSet& mset,
-                                 const LayQuery& lay) const {
+                                 const LayQuery& lay, Coverage* coverage_out) const {
     std::vector<Candidate> candidates;
     std::vector<Xapian::docid> docids;
     for (auto it = mset.begin(); it != mset.end(); ++it) {
       candidates.push_back({*it, it.get_weight()});
       docids.push_back(*it);
     }
-    const Coverage coverage =
-        lay.concepts.empty() ? Coverage() : CoverageOf(db, lay, docids);
+    Coverage& coverage = *coverage_out;
+    if (!lay.concepts.empty()) coverage = CoverageOf(db, lay, docids);
     // Words naming a category or an article tag ("autoimmune disease") ask
     // for records in it.
     std::vector<std::string> wanted_categories;
@@ -695,7 +693,7 @@ class Searcher::Impl {
 
   static absl::flat_hash_map<Xapian::docid, Matches> FindMatches(
       const Xapian::Database& db, const Xapian::Query& text_query, const LayQuery& lay,
-      std::vector<Xapian::docid> docids,
+      const Coverage& coverage, std::vector<Xapian::docid> docids,
       const absl::flat_hash_map<std::string, std::string>& words_by_term) {
     std::sort(docids.begin(), docids.end());
     absl::flat_hash_map<Xapian::docid, Matches> matches;
@@ -718,13 +716,12 @@ class Searcher::Impl {
         }
       }
     }
-    if (!lay.expansions.empty()) {
-      const Coverage coverage = CoverageOf(db, lay, docids);
-      for (const auto& [docid, expansions] : coverage.expansions) {
-        for (int e : expansions) {
-          matches[docid].explanations.push_back(
-              absl::StrCat(lay.expansions[e].from, " -> ", lay.expansions[e].to));
-        }
+    for (Xapian::docid docid : docids) {
+      auto expansions = coverage.expansions.find(docid);
+      if (expansions == coverage.expansions.end()) continue;
+      for (int e : expansions->second) {
+        matches[docid].explanations.push_back(
+            absl::StrCat(lay.expansions[e].from, " -> ", lay.expansions[e].to));
       }
     }
     return matches;
