@@ -7,7 +7,8 @@
 // Addresses come from --search_address / --content_address, or the
 // HEALTHSEARCH_SEARCH_ADDRESS / HEALTHSEARCH_CONTENT_ADDRESS environment
 // variables. With --bundle DIR, search and suggest run in-process on a bundle
-// instead of calling the service.
+// instead of calling the service. --tls_ca (and --tls_cert/--tls_key for
+// mutual TLS) call the services over TLS.
 #include <grpcpp/grpcpp.h>
 
 #include <cstdio>
@@ -25,6 +26,8 @@
 #include <absl/time/time.h>
 #include <google/protobuf/util/json_util.h>
 
+#include "common/command_line.h"
+#include "common/grpc_serving.h"
 #include "healthsearch/v1/content_service.grpc.pb.h"
 #include "healthsearch/v1/search_service.grpc.pb.h"
 #include "search-service/searcher.h"
@@ -40,6 +43,11 @@ ABSL_FLAG(int, page_size, 10, "How many results");
 ABSL_FLAG(std::vector<std::string>, type, {}, "Only these record types: condition, article");
 ABSL_FLAG(std::vector<std::string>, category, {}, "Only these categories");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(10), "Deadline of each call");
+ABSL_FLAG(std::string, tls_ca, "",
+          "Call the services over TLS, trusting this CA (PEM); system roots when only "
+          "--tls_cert is given");
+ABSL_FLAG(std::string, tls_cert, "", "Mutual TLS: this client's certificate chain (PEM)");
+ABSL_FLAG(std::string, tls_key, "", "Mutual TLS: the private key (PEM) of --tls_cert");
 
 namespace healthsearch {
 namespace {
@@ -52,6 +60,20 @@ absl::StatusOr<std::unique_ptr<Searcher>> OpenLocalSearcher() {
     ranking = *std::move(loaded);
   }
   return Searcher::Open(absl::GetFlag(FLAGS_bundle), ranking);
+}
+
+// A channel to `address`, over TLS when a --tls_* flag is set. Exits on
+// unreadable TLS files.
+std::shared_ptr<grpc::Channel> Channel(const std::string& address) {
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+      ChannelCredentialsFromFiles({.ca_file = absl::GetFlag(FLAGS_tls_ca),
+                                   .cert_file = absl::GetFlag(FLAGS_tls_cert),
+                                   .key_file = absl::GetFlag(FLAGS_tls_key)});
+  if (!credentials.ok()) {
+    std::fprintf(stderr, "healthsearch: %s\n", std::string(credentials.status().message()).c_str());
+    std::exit(2);
+  }
+  return grpc::CreateChannel(address, *credentials);
 }
 
 std::string Address(const std::string& flag, const char* env, const char* fallback) {
@@ -105,10 +127,8 @@ grpc::Status CallSearchService(
     *response = *std::move(result);
     return grpc::Status::OK;
   }
-  auto stub = v1::SearchService::NewStub(grpc::CreateChannel(
-      Address(absl::GetFlag(FLAGS_search_address), "HEALTHSEARCH_SEARCH_ADDRESS",
-              "localhost:50051"),
-      grpc::InsecureChannelCredentials()));
+  auto stub = v1::SearchService::NewStub(Channel(Address(
+      absl::GetFlag(FLAGS_search_address), "HEALTHSEARCH_SEARCH_ADDRESS", "localhost:50051")));
   return ((*stub).*remote)(Context().get(), request, response);
 }
 
@@ -188,10 +208,8 @@ int Suggest(const std::string& prefix) {
 
 // Prints the record with this id, a condition or an article.
 int Get(const std::string& id) {
-  auto stub = v1::ContentService::NewStub(grpc::CreateChannel(
-      Address(absl::GetFlag(FLAGS_content_address), "HEALTHSEARCH_CONTENT_ADDRESS",
-              "localhost:50052"),
-      grpc::InsecureChannelCredentials()));
+  auto stub = v1::ContentService::NewStub(Channel(Address(
+      absl::GetFlag(FLAGS_content_address), "HEALTHSEARCH_CONTENT_ADDRESS", "localhost:50052")));
   v1::GetConditionRequest condition_request;
   condition_request.set_id(id);
   v1::Condition condition;
@@ -225,6 +243,7 @@ int main(int argc, char** argv) {
       "  healthsearch search \"QUERY\" [--json] [--page_size N] [--type condition,article]\n"
       "  healthsearch suggest PREFIX\n"
       "  healthsearch get ID");
+  healthsearch::AcceptDashedFlagNames(argc, argv);
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() != 3) {
     std::fprintf(stderr, "usage: healthsearch search QUERY | suggest PREFIX | get ID (see --help)\n");

@@ -1,5 +1,6 @@
-// What both gRPC services share: listening, the grpc.health.v1 service,
-// server reflection, and graceful shutdown on SIGTERM/SIGINT.
+// What both gRPC services share: listening (plaintext, TLS or mutual TLS),
+// the grpc.health.v1 service, server reflection, and graceful shutdown on
+// SIGTERM/SIGINT.
 #ifndef HEALTHSEARCH_COMMON_GRPC_SERVING_H_
 #define HEALTHSEARCH_COMMON_GRPC_SERVING_H_
 
@@ -22,9 +23,11 @@ class GrpcServer {
   // Listens on `address` ("HOST:PORT"; port 0 picks a free one) and serves
   // `services` (not owned; they must outlive the server). The health service
   // reports `health_name` and the overall server as SERVING once started.
+  // Plaintext unless `credentials` are given (see ServerCredentialsFromFiles).
   static absl::StatusOr<std::unique_ptr<GrpcServer>> Start(
       const std::string& address, const std::vector<grpc::Service*>& services,
-      const std::string& health_name);
+      const std::string& health_name,
+      std::shared_ptr<grpc::ServerCredentials> credentials = nullptr);
 
   ~GrpcServer();
 
@@ -49,6 +52,32 @@ class GrpcServer {
   std::string health_name_;
   bool shut_down_ = false;
 };
+
+// PEM files for serving over TLS. All empty: plaintext.
+struct ServerTlsFiles {
+  std::string cert_file;       // the server's certificate chain
+  std::string key_file;        // its private key
+  std::string client_ca_file;  // when set, clients must present a certificate it signed
+};
+
+// Credentials for GrpcServer::Start. INVALID_ARGUMENT when only one of cert
+// and key is given or a client CA without them; NOT_FOUND naming a file that
+// cannot be read.
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentialsFromFiles(
+    const ServerTlsFiles& files);
+
+// PEM files for calling a service over TLS. All empty: plaintext.
+struct ClientTlsFiles {
+  std::string ca_file;    // roots that sign the server's certificate; system roots if empty
+  std::string cert_file;  // the client's certificate chain, for mutual TLS
+  std::string key_file;   // its private key
+};
+
+// Credentials for a channel: TLS when any file is given, plaintext otherwise.
+// INVALID_ARGUMENT when only one of cert and key is given; NOT_FOUND naming a
+// file that cannot be read.
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> ChannelCredentialsFromFiles(
+    const ClientTlsFiles& files);
 
 // The gRPC status for an internal one; the codes are the same.
 grpc::Status ToGrpcStatus(const absl::Status& status);

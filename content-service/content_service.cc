@@ -153,96 +153,157 @@ class ContentServiceImpl::ReaderPool {
   std::vector<std::unique_ptr<RecordStoreReader>> idle_ ABSL_GUARDED_BY(mutex_);
 };
 
-absl::StatusOr<std::unique_ptr<ContentServiceImpl>> ContentServiceImpl::Open(
-    const std::filesystem::path& bundle) {
-  absl::StatusOr<BundleVersion> version = ResolveBundle(bundle);
-  if (!version.ok()) return version.status();
-  absl::StatusOr<RecordStoreReader> reader = RecordStoreReader::Open(version->records_path());
+struct ContentServiceImpl::Served {
+  bundle::Manifest manifest;
+  std::unique_ptr<ReaderPool> readers;
+};
+
+absl::StatusOr<std::shared_ptr<const ContentServiceImpl::Served>> ContentServiceImpl::OpenVersion(
+    const BundleVersion& version) {
+  absl::StatusOr<RecordStoreReader> reader = RecordStoreReader::Open(version.records_path());
   if (!reader.ok()) {
     return absl::FailedPreconditionError(reader.status().message());
   }
-  auto readers = std::make_unique<ReaderPool>(version->records_path(), *std::move(reader));
-  return std::unique_ptr<ContentServiceImpl>(
-      new ContentServiceImpl(std::move(version->manifest), std::move(readers)));
+  auto served = std::make_shared<Served>();
+  served->manifest = version.manifest;
+  served->readers = std::make_unique<ReaderPool>(version.records_path(), *std::move(reader));
+  return served;
 }
 
-ContentServiceImpl::ContentServiceImpl(bundle::Manifest manifest,
-                                       std::unique_ptr<ReaderPool> readers)
-    : manifest_(std::move(manifest)), readers_(std::move(readers)) {}
+absl::StatusOr<std::unique_ptr<ContentServiceImpl>> ContentServiceImpl::Open(
+    const std::filesystem::path& bundle, TelemetryOptions telemetry) {
+  absl::StatusOr<BundleVersion> version = ResolveBundle(bundle);
+  if (!version.ok()) return version.status();
+  absl::StatusOr<std::shared_ptr<const Served>> served = OpenVersion(*version);
+  if (!served.ok()) return served.status();
+  return std::unique_ptr<ContentServiceImpl>(
+      new ContentServiceImpl(*std::move(served), telemetry));
+}
+
+ContentServiceImpl::ContentServiceImpl(std::shared_ptr<const Served> served,
+                                       TelemetryOptions telemetry)
+    : telemetry_(kContentServiceName, telemetry), served_(std::move(served)) {}
 
 ContentServiceImpl::~ContentServiceImpl() = default;
 
+absl::Status ContentServiceImpl::SwitchTo(const BundleVersion& version) {
+  absl::StatusOr<std::shared_ptr<const Served>> served = OpenVersion(version);
+  if (!served.ok()) return served.status();
+  {
+    absl::MutexLock lock(&mutex_);
+    served_.swap(*served);
+  }
+  // Our reference to the previous version goes here, outside the lock.
+  return absl::OkStatus();
+}
+
+std::shared_ptr<const ContentServiceImpl::Served> ContentServiceImpl::current() const {
+  absl::MutexLock lock(&mutex_);
+  return served_;
+}
+
+bundle::Manifest ContentServiceImpl::manifest() const { return current()->manifest; }
+
 grpc::ServerUnaryReactor* ContentServiceImpl::Serve(
-    grpc::CallbackServerContext* context,
-    absl::FunctionRef<absl::Status(RecordStoreReader&)> read) {
+    grpc::CallbackServerContext* context, absl::string_view method,
+    const google::protobuf::Message& request,
+    absl::FunctionRef<absl::Status(RecordStoreReader&, const bundle::Manifest&, int64_t*)> read) {
+  CallTelemetry::Call call = telemetry_.Begin(context, method);
+  call.SetRequest(request);
+  const std::shared_ptr<const Served> served = current();
+  call.SetBundleVersion(served->manifest.version());
+  if (absl::Status wanted = call.CheckStillWanted(); !wanted.ok()) return call.Finish(wanted);
   absl::Status status;
-  absl::StatusOr<std::unique_ptr<RecordStoreReader>> reader = readers_->Acquire();
+  absl::StatusOr<std::unique_ptr<RecordStoreReader>> reader = served->readers->Acquire();
   if (reader.ok()) {
-    status = read(**reader);
-    readers_->Release(*std::move(reader));
+    int64_t result_count = 0;
+    status = read(**reader, served->manifest, &result_count);
+    served->readers->Release(*std::move(reader));
+    if (status.ok()) call.SetResultCount(result_count);
   } else {
     status = reader.status();
   }
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(status));
-  return reactor;
+  return call.Finish(status);
 }
 
 grpc::ServerUnaryReactor* ContentServiceImpl::GetCondition(
     grpc::CallbackServerContext* context, const v1::GetConditionRequest* request,
     v1::Condition* response) {
-  return Serve(context, [&](RecordStoreReader& store) {
-    return Get(store, &RecordStoreReader::GetCondition, request->id(), response);
-  });
+  return Serve(context, "GetCondition", *request,
+               [&](RecordStoreReader& store, const bundle::Manifest&, int64_t* count) {
+                 *count = 1;
+                 return Get(store, &RecordStoreReader::GetCondition, request->id(), response);
+               });
 }
 
 grpc::ServerUnaryReactor* ContentServiceImpl::GetArticle(grpc::CallbackServerContext* context,
                                                          const v1::GetArticleRequest* request,
                                                          v1::Article* response) {
-  return Serve(context, [&](RecordStoreReader& store) {
-    return Get(store, &RecordStoreReader::GetArticle, request->id(), response);
-  });
+  return Serve(context, "GetArticle", *request,
+               [&](RecordStoreReader& store, const bundle::Manifest&, int64_t* count) {
+                 *count = 1;
+                 return Get(store, &RecordStoreReader::GetArticle, request->id(), response);
+               });
 }
 
 grpc::ServerUnaryReactor* ContentServiceImpl::BatchGetConditions(
     grpc::CallbackServerContext* context, const v1::BatchGetConditionsRequest* request,
     v1::BatchGetConditionsResponse* response) {
-  return Serve(context, [&](RecordStoreReader& store) {
-    return BatchGet(store, &RecordStoreReader::GetCondition, "condition", request->ids(),
-                    response->mutable_conditions());
-  });
+  return Serve(context, "BatchGetConditions", *request,
+               [&](RecordStoreReader& store, const bundle::Manifest&, int64_t* count) {
+                 const absl::Status status =
+                     BatchGet(store, &RecordStoreReader::GetCondition, "condition",
+                              request->ids(), response->mutable_conditions());
+                 *count = response->conditions_size();
+                 return status;
+               });
 }
 
 grpc::ServerUnaryReactor* ContentServiceImpl::BatchGetArticles(
     grpc::CallbackServerContext* context, const v1::BatchGetArticlesRequest* request,
     v1::BatchGetArticlesResponse* response) {
-  return Serve(context, [&](RecordStoreReader& store) {
-    return BatchGet(store, &RecordStoreReader::GetArticle, "article", request->ids(),
-                    response->mutable_articles());
-  });
+  return Serve(context, "BatchGetArticles", *request,
+               [&](RecordStoreReader& store, const bundle::Manifest&, int64_t* count) {
+                 const absl::Status status =
+                     BatchGet(store, &RecordStoreReader::GetArticle, "article", request->ids(),
+                              response->mutable_articles());
+                 *count = response->articles_size();
+                 return status;
+               });
 }
 
 grpc::ServerUnaryReactor* ContentServiceImpl::ListConditions(
     grpc::CallbackServerContext* context, const v1::ListConditionsRequest* request,
     v1::ListConditionsResponse* response) {
-  return Serve(context, [&](RecordStoreReader& store) {
-    const ListFilter filter = {
-        .category = request->category(), .source = request->source(), .code = request->code()};
-    return List(store, &RecordStoreReader::ListConditions, manifest_.version(), *request, filter,
-                response->mutable_conditions(), response->mutable_next_page_token());
-  });
+  return Serve(context, "ListConditions", *request,
+               [&](RecordStoreReader& store, const bundle::Manifest& manifest, int64_t* count) {
+                 const ListFilter filter = {.category = request->category(),
+                                            .source = request->source(),
+                                            .code = request->code()};
+                 const absl::Status status =
+                     List(store, &RecordStoreReader::ListConditions, manifest.version(),
+                          *request, filter, response->mutable_conditions(),
+                          response->mutable_next_page_token());
+                 *count = response->conditions_size();
+                 return status;
+               });
 }
 
 grpc::ServerUnaryReactor* ContentServiceImpl::ListArticles(grpc::CallbackServerContext* context,
                                                            const v1::ListArticlesRequest* request,
                                                            v1::ListArticlesResponse* response) {
-  return Serve(context, [&](RecordStoreReader& store) {
-    const ListFilter filter = {.source = request->source(),
-                               .condition_id = request->condition_id(),
-                               .tag = request->tag()};
-    return List(store, &RecordStoreReader::ListArticles, manifest_.version(), *request, filter,
-                response->mutable_articles(), response->mutable_next_page_token());
-  });
+  return Serve(context, "ListArticles", *request,
+               [&](RecordStoreReader& store, const bundle::Manifest& manifest, int64_t* count) {
+                 const ListFilter filter = {.source = request->source(),
+                                            .condition_id = request->condition_id(),
+                                            .tag = request->tag()};
+                 const absl::Status status =
+                     List(store, &RecordStoreReader::ListArticles, manifest.version(), *request,
+                          filter, response->mutable_articles(),
+                          response->mutable_next_page_token());
+                 *count = response->articles_size();
+                 return status;
+               });
 }
 
 }  // namespace healthsearch

@@ -1,18 +1,29 @@
-// content-service --bundle BUNDLE_DIR [--listen HOST:PORT] [--drain_period 2s] [--grace_period 10s]
-#include <cstdio>
-#include <string>
-
+// content-service --bundle BUNDLE [--listen HOST:PORT] [--metrics_listen HOST:PORT]
+//                 [--tls_cert FILE --tls_key FILE [--tls_client_ca FILE]] [--log_queries]
+// Logs are JSON lines on stderr.
 #include <absl/flags/flag.h>
 #include <absl/flags/parse.h>
 #include <absl/flags/usage.h>
 #include <absl/strings/str_cat.h>
 #include <absl/time/time.h>
 
+#include <cstdlib>
+#include <memory>
+#include <string>
+
+#include "common/bundle_watcher.h"
+#include "common/command_line.h"
 #include "common/grpc_serving.h"
+#include "common/json_log.h"
+#include "common/metrics.h"
+#include "common/service_flags.h"
 #include "content-service/content_service.h"
 
 ABSL_FLAG(std::string, bundle, "", "Bundle to serve (the indexer's --out, or a version directory)");
 ABSL_FLAG(std::string, listen, "0.0.0.0:50052", "HOST:PORT to listen on; port 0 picks a free one");
+ABSL_FLAG(std::string, metrics_listen, "0.0.0.0:9152",
+          "HOST:PORT serving Prometheus metrics at /metrics; empty: none. If it cannot be "
+          "bound, the service logs metrics_unavailable and serves without metrics");
 ABSL_FLAG(absl::Duration, drain_period, absl::Seconds(2),
           "On SIGTERM/SIGINT, how long to go on serving while health reports NOT_SERVING");
 ABSL_FLAG(absl::Duration, grace_period, absl::Seconds(10),
@@ -26,48 +37,79 @@ std::string BoundAddress(const std::string& listen, int port) {
   return absl::StrCat(colon == std::string::npos ? listen : listen.substr(0, colon), ":", port);
 }
 
+[[noreturn]] void Fail(const std::string& what, const absl::Status& status) {
+  healthsearch::LogLine("startup_failed")
+      .Add("error", absl::StrCat(what, status.message()))
+      .Write();
+  std::exit(1);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   healthsearch::BlockTerminationSignals();
+  healthsearch::SetLogSource("content-service");
   absl::SetProgramUsageMessage(
       "Serves the records of a search bundle over gRPC (healthsearch.v1.ContentService).\n"
-      "Usage: content-service --bundle BUNDLE_DIR [--listen HOST:PORT]");
+      "Usage: content-service --bundle BUNDLE [--listen HOST:PORT] [--metrics_listen HOST:PORT]");
+  healthsearch::AcceptDashedFlagNames(argc, argv);
   absl::ParseCommandLine(argc, argv);
   const std::string bundle_path = absl::GetFlag(FLAGS_bundle);
   const std::string listen = absl::GetFlag(FLAGS_listen);
-  if (bundle_path.empty()) {
-    std::fprintf(stderr, "content-service: --bundle is required (see --help)\n");
-    return 1;
-  }
+  if (bundle_path.empty())
+    Fail("", absl::InvalidArgumentError("--bundle is required (see --help)"));
+  const healthsearch::ServiceFlags flags = healthsearch::GetServiceFlags();
 
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+      healthsearch::ServerCredentialsFromFiles(flags.tls);
+  if (!credentials.ok()) Fail("", credentials.status());
+  absl::StatusOr<healthsearch::BundleVersion> version = healthsearch::ResolveBundle(bundle_path);
+  if (!version.ok())
+    Fail(absl::StrCat("cannot serve bundle ", bundle_path, ": "), version.status());
+  healthsearch::ServiceMetrics metrics;
   absl::StatusOr<std::unique_ptr<healthsearch::ContentServiceImpl>> service =
-      healthsearch::ContentServiceImpl::Open(bundle_path);
-  if (!service.ok()) {
-    std::fprintf(stderr, "content-service: cannot serve bundle %s: %s\n", bundle_path.c_str(),
-                 std::string(service.status().message()).c_str());
-    return 1;
-  }
+      healthsearch::ContentServiceImpl::Open(
+          version->dir,
+          {.metrics = &metrics, .log_requests = true, .log_requests_in_full = flags.log_queries});
+  if (!service.ok())
+    Fail(absl::StrCat("cannot serve bundle ", bundle_path, ": "), service.status());
+  metrics.SetBundle(version->manifest);
   absl::StatusOr<std::unique_ptr<healthsearch::GrpcServer>> server =
-      healthsearch::GrpcServer::Start(listen, {service->get()},
-                                      healthsearch::kContentServiceName);
-  if (!server.ok()) {
-    std::fprintf(stderr, "content-service: %s\n",
-                 std::string(server.status().message()).c_str());
-    return 1;
+      healthsearch::GrpcServer::Start(listen, {service->get()}, healthsearch::kContentServiceName,
+                                      *credentials);
+  if (!server.ok()) Fail("", server.status());
+  // Answers matter more than metrics: a port that cannot be bound is logged, not fatal.
+  if (const std::string metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+      !metrics_listen.empty()) {
+    if (absl::Status s = metrics.ServeHttp(metrics_listen); !s.ok()) {
+      healthsearch::LogLine("metrics_unavailable").Add("error", s.message()).Write();
+    }
   }
-  const healthsearch::bundle::Manifest& manifest = (*service)->manifest();
-  std::fprintf(stderr, "content-service: serving bundle %s (%lld conditions, %lld articles) on %s\n",
-               manifest.version().c_str(), static_cast<long long>(manifest.condition_count()),
-               static_cast<long long>(manifest.article_count()),
-               BoundAddress(listen, (*server)->port()).c_str());
+  healthsearch::ContentServiceImpl* content = service->get();
+  auto watcher = std::make_unique<healthsearch::BundleWatcher>(
+      bundle_path, version->dir, flags.bundle_poll_interval,
+      [content](const healthsearch::BundleVersion& next) { return content->SwitchTo(next); },
+      &metrics);
+  healthsearch::LogLine("serving")
+      .Add("bundle_version", version->manifest.version())
+      .AddInteger("conditions", version->manifest.condition_count())
+      .AddInteger("articles", version->manifest.article_count())
+      .Add("address", BoundAddress(listen, (*server)->port()))
+      .AddInteger("metrics_port", metrics.http_port())
+      .Add("tls", flags.tls.cert_file.empty()        ? "off"
+                  : flags.tls.client_ca_file.empty() ? "on"
+                                                     : "mutual")
+      .Write();
 
   const int signal = healthsearch::WaitForTerminationSignal();
   const absl::Duration grace = absl::GetFlag(FLAGS_grace_period);
-  std::fprintf(stderr, "content-service: signal %d, stopping (grace period %s)\n", signal,
-               absl::FormatDuration(grace).c_str());
+  healthsearch::LogLine("stopping")
+      .AddInteger("signal", signal)
+      .Add("grace_period", absl::FormatDuration(grace))
+      .Write();
+  watcher.reset();
   (*server)->Drain(absl::GetFlag(FLAGS_drain_period));
   (*server)->Shutdown(grace);
-  std::fprintf(stderr, "content-service: stopped\n");
+  healthsearch::LogLine("stopped").Write();
   return 0;
 }

@@ -1,17 +1,29 @@
-// search-service --bundle BUNDLE_DIR --listen HOST:PORT
-#include <cstdio>
-#include <string>
-
+// search-service --bundle BUNDLE [--listen HOST:PORT] [--metrics_listen HOST:PORT]
+//                [--tls_cert FILE --tls_key FILE [--tls_client_ca FILE]] [--log_queries]
+// Logs are JSON lines on stderr.
 #include <absl/flags/flag.h>
 #include <absl/flags/parse.h>
 #include <absl/flags/usage.h>
+#include <absl/strings/str_cat.h>
 #include <absl/time/time.h>
 
+#include <cstdlib>
+#include <memory>
+#include <string>
+
+#include "common/bundle_watcher.h"
+#include "common/command_line.h"
 #include "common/grpc_serving.h"
+#include "common/json_log.h"
+#include "common/metrics.h"
+#include "common/service_flags.h"
 #include "search-service/search_service.h"
 
 ABSL_FLAG(std::string, bundle, "", "Bundle to serve (the path the indexer publishes)");
 ABSL_FLAG(std::string, listen, "0.0.0.0:50051", "Address to listen on, HOST:PORT");
+ABSL_FLAG(std::string, metrics_listen, "0.0.0.0:9151",
+          "HOST:PORT serving Prometheus metrics at /metrics; empty: none. If it cannot be "
+          "bound, the service logs metrics_unavailable and serves without metrics");
 ABSL_FLAG(std::string, ranking_config, "",
           "Ranking configuration (JSON, see config/ranking.json); built-in defaults if empty");
 ABSL_FLAG(absl::Duration, drain_period, absl::Seconds(2),
@@ -19,51 +31,87 @@ ABSL_FLAG(absl::Duration, drain_period, absl::Seconds(2),
 ABSL_FLAG(absl::Duration, grace_period, absl::Seconds(10),
           "After draining, how long calls in flight may take to finish before they are cancelled");
 
+namespace {
+
+[[noreturn]] void Fail(const std::string& what, const absl::Status& status, int exit_code = 1) {
+  healthsearch::LogLine("startup_failed")
+      .Add("error", absl::StrCat(what, status.message()))
+      .Write();
+  std::exit(exit_code);
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   healthsearch::BlockTerminationSignals();
+  healthsearch::SetLogSource("search-service");
   absl::SetProgramUsageMessage(
       "Answers free-text symptom queries over gRPC.\n"
-      "Usage: search-service --bundle BUNDLE_DIR [--listen HOST:PORT]");
+      "Usage: search-service --bundle BUNDLE [--listen HOST:PORT] [--metrics_listen HOST:PORT]");
+  healthsearch::AcceptDashedFlagNames(argc, argv);
   absl::ParseCommandLine(argc, argv);
   const std::string bundle = absl::GetFlag(FLAGS_bundle);
-  if (bundle.empty()) {
-    std::fprintf(stderr, "search-service: --bundle is required (see --help)\n");
-    return 2;
-  }
+  if (bundle.empty()) Fail("", absl::InvalidArgumentError("--bundle is required (see --help)"), 2);
+  const healthsearch::ServiceFlags flags = healthsearch::GetServiceFlags();
+
   healthsearch::config::RankingConfig ranking;
   if (const std::string path = absl::GetFlag(FLAGS_ranking_config); !path.empty()) {
     absl::StatusOr<healthsearch::config::RankingConfig> loaded =
         healthsearch::LoadRankingConfig(path);
-    if (!loaded.ok()) {
-      std::fprintf(stderr, "search-service: %s\n", std::string(loaded.status().message()).c_str());
-      return 1;
-    }
+    if (!loaded.ok()) Fail("", loaded.status());
     ranking = *std::move(loaded);
   }
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+      healthsearch::ServerCredentialsFromFiles(flags.tls);
+  if (!credentials.ok()) Fail("", credentials.status());
+  absl::StatusOr<healthsearch::BundleVersion> version = healthsearch::ResolveBundle(bundle);
+  if (!version.ok()) Fail("cannot serve: ", version.status());
   absl::StatusOr<std::unique_ptr<healthsearch::Searcher>> searcher =
-      healthsearch::Searcher::Open(bundle, ranking);
-  if (!searcher.ok()) {
-    std::fprintf(stderr, "search-service: cannot serve: %s\n",
-                 std::string(searcher.status().message()).c_str());
-    return 1;
-  }
-  const healthsearch::bundle::Manifest manifest = (*searcher)->manifest();
-  healthsearch::SearchServiceImpl service(*std::move(searcher));
+      healthsearch::Searcher::Open(version->dir, ranking);
+  if (!searcher.ok()) Fail("cannot serve: ", searcher.status());
+
+  healthsearch::ServiceMetrics metrics;
+  metrics.SetBundle(version->manifest);
+  healthsearch::SearchServiceImpl service(
+      *std::move(searcher),
+      {.metrics = &metrics, .log_requests = true, .log_requests_in_full = flags.log_queries});
   absl::StatusOr<std::unique_ptr<healthsearch::GrpcServer>> server =
       healthsearch::GrpcServer::Start(absl::GetFlag(FLAGS_listen), {&service},
-                                      "healthsearch.v1.SearchService");
-  if (!server.ok()) {
-    std::fprintf(stderr, "search-service: %s\n", std::string(server.status().message()).c_str());
-    return 1;
+                                      healthsearch::kSearchServiceName, *credentials);
+  if (!server.ok()) Fail("", server.status());
+  // Answers matter more than metrics: a port that cannot be bound is logged, not fatal.
+  if (const std::string metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+      !metrics_listen.empty()) {
+    if (absl::Status s = metrics.ServeHttp(metrics_listen); !s.ok()) {
+      healthsearch::LogLine("metrics_unavailable").Add("error", s.message()).Write();
+    }
   }
-  std::fprintf(stderr,
-               "search-service: serving bundle %s (%lld conditions, %lld articles) on port %d\n",
-               manifest.version().c_str(), static_cast<long long>(manifest.condition_count()),
-               static_cast<long long>(manifest.article_count()), (*server)->port());
+  auto watcher = std::make_unique<healthsearch::BundleWatcher>(
+      bundle, version->dir, flags.bundle_poll_interval,
+      [&](const healthsearch::BundleVersion& next) -> absl::Status {
+        absl::StatusOr<std::unique_ptr<healthsearch::Searcher>> opened =
+            healthsearch::Searcher::Open(next.dir, ranking);
+        if (!opened.ok()) return opened.status();
+        service.ReplaceSearcher(*std::move(opened));
+        return absl::OkStatus();
+      },
+      &metrics);
+  healthsearch::LogLine("serving")
+      .Add("bundle_version", version->manifest.version())
+      .AddInteger("conditions", version->manifest.condition_count())
+      .AddInteger("articles", version->manifest.article_count())
+      .AddInteger("port", (*server)->port())
+      .AddInteger("metrics_port", metrics.http_port())
+      .Add("tls", flags.tls.cert_file.empty()        ? "off"
+                  : flags.tls.client_ca_file.empty() ? "on"
+                                                     : "mutual")
+      .Write();
+
   const int signal = healthsearch::WaitForTerminationSignal();
-  std::fprintf(stderr, "search-service: signal %d, shutting down\n", signal);
+  healthsearch::LogLine("stopping").AddInteger("signal", signal).Write();
+  watcher.reset();
   (*server)->Drain(absl::GetFlag(FLAGS_drain_period));
   (*server)->Shutdown(absl::GetFlag(FLAGS_grace_period));
-  std::fprintf(stderr, "search-service: stopped\n");
+  healthsearch::LogLine("stopped").Write();
   return 0;
 }

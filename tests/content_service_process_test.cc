@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -42,7 +43,8 @@ using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-constexpr char kServingLine[] = "content-service: serving bundle ";
+constexpr char kServingLine[] = "\"event\":\"serving\"";
+constexpr char kAddressField[] = "\"address\":\"";
 
 fs::path ContentService() { return BinaryDir() / "content-service"; }
 
@@ -75,11 +77,12 @@ class RunningContentService {
     const absl::Time deadline = absl::Now() + timeout;
     while (absl::Now() < deadline) {
       const std::string log = ReadFile(log_);
-      const size_t start = log.find(kServingLine);
-      const size_t end = log.find('\n', start);
-      if (start != std::string::npos && end != std::string::npos) {
-        const std::string line = log.substr(start, end - start);
-        return line.substr(line.rfind(' ') + 1);
+      const size_t serving = log.find(kServingLine);
+      const size_t start = log.find(kAddressField, serving);
+      const size_t end = log.find('"', start + std::strlen(kAddressField));
+      if (serving != std::string::npos && start != std::string::npos && end != std::string::npos) {
+        return log.substr(start + std::strlen(kAddressField),
+                          end - start - std::strlen(kAddressField));
       }
       if (process_->Poll().has_value()) return "";
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -100,7 +103,7 @@ TEST(ContentServiceProcessTest, ServesHealthAndRecordsThenStopsCleanlyOnSigint) 
   RunningContentService service(temp);
   const std::string address = service.WaitForAddress();
   ASSERT_THAT(address, StartsWith("127.0.0.1:")) << service.log();
-  EXPECT_THAT(service.log(), HasSubstr("(94 conditions, 16 articles)"));
+  EXPECT_THAT(service.log(), HasSubstr("\"conditions\":94,\"articles\":16"));
   ASSERT_TRUE(WaitUntilServing(address, "healthsearch.v1.ContentService"));
   ASSERT_TRUE(WaitUntilServing(address, ""));
 
@@ -115,7 +118,7 @@ TEST(ContentServiceProcessTest, ServesHealthAndRecordsThenStopsCleanlyOnSigint) 
 
   service.process().Signal(SIGINT);
   EXPECT_EQ(service.process().Wait(), 0) << service.log();
-  EXPECT_THAT(service.log(), HasSubstr("content-service: stopped"));
+  EXPECT_THAT(service.log(), HasSubstr("\"event\":\"stopped\""));
 }
 
 // Eight clients call continuously while the server gets SIGTERM: calls being
@@ -201,7 +204,7 @@ TEST(ContentServiceProcessTest, SigtermLetsCallsInFlightFinishAndExitsZero) {
   EXPECT_EQ(exit_code, 0) << service.log();
   EXPECT_THAT(unexpected, ::testing::IsEmpty());
   EXPECT_GE(in_flight_across_signal_ok.load(), 1);
-  EXPECT_THAT(service.log(), AllOf(HasSubstr("stopping"), HasSubstr("content-service: stopped")));
+  EXPECT_THAT(service.log(), AllOf(HasSubstr("stopping"), HasSubstr("\"event\":\"stopped\"")));
 }
 
 TEST(ContentServiceProcessTest, ExitsOneWithOneClearLineForABundleItCannotServe) {
@@ -217,8 +220,8 @@ TEST(ContentServiceProcessTest, ExitsOneWithOneClearLineForABundleItCannotServe)
                          {"--bundle", bundle.string(), "--listen", "127.0.0.1:0"}, &output),
               1)
         << output;
-    EXPECT_THAT(output, AllOf(StartsWith("content-service: "), HasSubstr(bundle.string()),
-                              HasSubstr(reason)));
+    EXPECT_THAT(output, AllOf(HasSubstr("\"source\":\"content-service\""),
+                              HasSubstr(bundle.string()), HasSubstr(reason)));
     EXPECT_EQ(std::count(output.begin(), output.end(), '\n'), 1) << output;
   }
 
