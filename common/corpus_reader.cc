@@ -39,11 +39,43 @@ absl::Status CheckId(absl::string_view id) {
   return absl::OkStatus();
 }
 
+// Protobuf's JSON parser flattens a list inside a list ([["a"], "b"] reads as
+// ["a", "b"]) at any depth. No field of ours is a list of lists, so such a
+// line is refused rather than silently reshaped. Returns the offset of the
+// first inner list, or npos.
+size_t FindListInList(absl::string_view line) {
+  std::vector<char> open;  // the '[' and '{' not yet closed
+  bool in_string = false;
+  for (size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (c == '[' && !open.empty() && open.back() == '[') return i;
+      open.push_back(c);
+    } else if ((c == ']' || c == '}') && !open.empty()) {
+      open.pop_back();
+    }
+  }
+  return absl::string_view::npos;
+}
+
 template <typename Record>
 absl::StatusOr<Record> ParseRecordLine(absl::string_view line) {
   if (!IsValidUtf8(line)) return absl::InvalidArgumentError("invalid UTF-8");
   if (absl::StripAsciiWhitespace(line).empty()) {
     return absl::InvalidArgumentError("blank line (each line must hold one JSON record)");
+  }
+  if (const size_t inner = FindListInList(line); inner != absl::string_view::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("not a valid ", Record::descriptor()->name(), " record: a list inside a list",
+                     " at byte ", inner + 1, " (lists hold strings or objects)"));
   }
   Record record;
   google::protobuf::util::JsonParseOptions options;

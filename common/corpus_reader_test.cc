@@ -1,5 +1,7 @@
 #include "common/corpus_reader.h"
 
+#include <fstream>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -20,6 +22,7 @@ using ::healthsearch::testing::WriteTextFile;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 using ::testing::SizeIs;
 using ::testing::StartsWith;
 
@@ -130,8 +133,33 @@ INSTANTIATE_TEST_SUITE_P(
         {"InvalidUtf8", "{\"id\": \"flu\", \"name\": \"Fl\xC3\x28\"}", "invalid UTF-8"},
         {"OverlongUtf8", "{\"id\": \"flu\", \"name\": \"\xC0\xAF\"}", "invalid UTF-8"},
         {"Blank", "   ", "blank line"},
+        {"NestedTenThousandArraysDeep",
+         R"({"id": "flu", "name": "Flu", "categories": )" + std::string(10000, '[') +
+             std::string(10000, ']') + "}",
+         "a list inside a list at byte 45"},
+        // Protobuf's parser alone would read this as ["x", "y", "z"].
+        {"ListInAList", R"({"id": "flu", "name": "Flu", "categories": [["x", "y"], "z"]})",
+         "a list inside a list"},
+        {"NestedTenThousandObjectsDeep",
+         R"({"id": "flu", "name": "Flu", "source": )" + [] {
+           std::string nested;
+           for (int i = 0; i < 10000; ++i) nested += R"({"name": )";
+           return nested + "\"x\"" + std::string(10000, '}');
+         }() + "}",
+         "not a valid Condition record"},
+        {"NumberForId", R"({"id": 7, "name": "Flu"})", "not a valid Condition record"},
+        {"NumbersForListOfStrings", R"({"id": "flu", "name": "Flu", "also_called": [1, 2]})",
+         "not a valid Condition record"},
     }),
     [](const ::testing::TestParamInfo<BadLineCase>& info) { return info.param.name; });
+
+TEST(ParseConditionLineTest, BracketsInsideStringsAreText) {
+  absl::StatusOr<v1::Condition> condition = ParseConditionLine(
+      R"({"id": "flu", "name": "Flu [[x]] \"[[\"", "categories": ["a[[b", "[c]"]})");
+  ASSERT_THAT(condition, IsOk());
+  EXPECT_EQ(condition->name(), "Flu [[x]] \"[[\"");
+  EXPECT_THAT(condition->categories(), ElementsAre("a[[b", "[c]"));
+}
 
 TEST(ParseArticleLineTest, RequiresATitle) {
   EXPECT_THAT(ParseArticleLine(R"({"id": "a1", "name": "x"})"),
@@ -212,6 +240,75 @@ TEST_F(ReadCorpusTest, FindsDuplicateIdsAcrossFilesAndDirectories) {
   ASSERT_THAT(problems, SizeIs(2));
   EXPECT_THAT(problems[0], StartsWith((Dir("a") / kArticlesFile).string() + ":1: duplicate id"));
   EXPECT_THAT(problems[1], StartsWith((Dir("b") / kConditionsFile).string() + ":2: duplicate id"));
+}
+
+TEST_F(ReadCorpusTest, ReadsALastLineWithoutANewline) {
+  WriteTextFile(Dir("c") / kConditionsFile,
+                R"({"id": "cold", "name": "Cold"})" "\n" R"({"id": "flu", "name": "Flu"})");
+  absl::StatusOr<Corpus> corpus = LoadCorpus({Dir("c")}, {}, nullptr);
+  ASSERT_THAT(corpus, IsOk());
+  ASSERT_THAT(corpus->conditions, SizeIs(2));
+  EXPECT_EQ(corpus->conditions[1].name(), "Flu");
+}
+
+TEST_F(ReadCorpusTest, AFileCutOffMidRecordNamesTheCutLine) {
+  const std::filesystem::path file = Dir("c") / kConditionsFile;
+  WriteTextFile(file, R"({"id": "cold", "name": "Cold"})" "\n" R"({"id": "flu", "na)");
+  std::vector<std::string> problems;
+  EXPECT_THAT(LoadCorpus({Dir("c")}, {}, &problems),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("1 problem")));
+  EXPECT_THAT(problems,
+              ElementsAre(StartsWith(file.string() + ":2: not a valid Condition record")));
+}
+
+TEST_F(ReadCorpusTest, RejectsBinaryGarbageLineByLine) {
+  std::mt19937 random(8);
+  std::string garbage(64 << 10, '\0');
+  for (char& byte : garbage) byte = static_cast<char>(random() & 0xFF);
+  const std::filesystem::path file = Dir("c") / kArticlesFile;
+  WriteTextFile(file, garbage);
+  std::vector<std::string> problems;
+  absl::StatusOr<Corpus> corpus = LoadCorpus({Dir("c")}, {}, &problems);
+  EXPECT_THAT(corpus, StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("problem(s)")));
+  ASSERT_THAT(problems, Not(IsEmpty()));
+  for (const std::string& problem : problems) {
+    EXPECT_THAT(problem, StartsWith(file.string() + ":")) << problem;
+  }
+}
+
+TEST_F(ReadCorpusTest, ReadsATenMegabyteLineWhole) {
+  const std::string summary(10 << 20, 'a');
+  WriteTextFile(Dir("c") / kConditionsFile,
+                R"({"id": "flu", "name": "Flu", "summary": ")" + summary + "\"}\n");
+  absl::StatusOr<Corpus> corpus = LoadCorpus({Dir("c")}, {}, nullptr);
+  ASSERT_THAT(corpus, IsOk());
+  ASSERT_THAT(corpus->conditions, SizeIs(1));
+  EXPECT_EQ(corpus->conditions[0].summary().size(), summary.size());
+}
+
+TEST_F(ReadCorpusTest, RejectsALineOverTheLimitWithoutParsingIt) {
+  const std::filesystem::path file = Dir("c") / kConditionsFile;
+  WriteTextFile(file, R"({"id": "flu", "name": "Flu", "summary": ")" +
+                          std::string(kMaxLineBytes, 'a') + "\"}\n" +
+                          R"({"id": "cold", "name": "Cold"})" "\n");
+  std::vector<std::string> problems;
+  EXPECT_THAT(LoadCorpus({Dir("c")}, {}, &problems),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("1 problem")));
+  EXPECT_THAT(problems, ElementsAre(file.string() + ":1: line is longer than " +
+                                    std::to_string(kMaxLineBytes) + " bytes"));
+}
+
+TEST_F(ReadCorpusTest, ReportsAnUnreadableFile) {
+  const std::filesystem::path file = Dir("c") / kConditionsFile;
+  WriteTextFile(file, R"({"id": "flu", "name": "Flu"})" "\n");
+  std::filesystem::permissions(file, std::filesystem::perms::none);
+  if (std::ifstream(file).is_open()) {
+    GTEST_SKIP() << "permission bits do not stop this user (root?) reading " << file;
+  }
+  std::vector<std::string> problems;
+  EXPECT_THAT(LoadCorpus({Dir("c")}, {}, &problems),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("1 problem")));
+  EXPECT_THAT(problems, ElementsAre(file.string() + ": cannot open file for reading"));
 }
 
 TEST_F(ReadCorpusTest, RejectsAnEmptyFile) {

@@ -1,5 +1,11 @@
 #include "common/record_store.h"
 
+#include <sys/stat.h>
+
+#include <mutex>
+#include <set>
+#include <tuple>
+
 #include <absl/strings/str_cat.h>
 
 #include "common/text_analysis.h"
@@ -187,6 +193,41 @@ absl::Status RecordStoreWriter::Finish() {
   return absl::OkStatus();
 }
 
+namespace {
+
+// Which files this process has checked page by page. A published store never
+// changes, so the check (which reads the whole file) runs once per file, not
+// once per connection; a file rewritten in place has a new mtime or size.
+class CheckedFiles {
+ public:
+  using Identity = std::tuple<dev_t, ino_t, off_t, int64_t, int64_t>;
+  static std::optional<Identity> IdentityOf(const fs::path& path) {
+    struct stat info;
+    if (::stat(path.c_str(), &info) != 0) return std::nullopt;
+    return Identity(info.st_dev, info.st_ino, info.st_size, info.st_mtim.tv_sec,
+                    info.st_mtim.tv_nsec);
+  }
+  bool Contains(const Identity& identity) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return checked_.count(identity) > 0;
+  }
+  void Add(const Identity& identity) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    checked_.insert(identity);
+  }
+
+ private:
+  std::mutex mutex_;
+  std::set<Identity> checked_;  // guarded by mutex_
+};
+
+CheckedFiles& Checked() {
+  static CheckedFiles* const checked = new CheckedFiles;
+  return *checked;
+}
+
+}  // namespace
+
 absl::StatusOr<RecordStoreReader> RecordStoreReader::Open(const fs::path& path) {
   std::error_code error;
   if (!fs::is_regular_file(path, error)) {
@@ -209,7 +250,29 @@ absl::StatusOr<RecordStoreReader> RecordStoreReader::Open(const fs::path& path) 
     return absl::FailedPreconditionError(absl::StrCat(
         "record store ", path.string(), " is unreadable: ", count.status().message()));
   }
+  // A damaged page may only show when a record on it is read: look at every
+  // page now, so a damaged store is refused before it is served.
+  const std::optional<CheckedFiles::Identity> identity = CheckedFiles::IdentityOf(path);
+  if (!identity.has_value() || !Checked().Contains(*identity)) {
+    if (absl::Status s = reader.QuickCheck(); !s.ok()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("record store ", path.string(), " is damaged: ", s.message()));
+    }
+    if (identity.has_value()) Checked().Add(*identity);
+  }
   return reader;
+}
+
+absl::Status RecordStoreReader::QuickCheck() {
+  absl::StatusOr<Statement> check = Prepare(db_.get(), "PRAGMA quick_check(1)");
+  if (!check.ok()) return check.status();
+  const int rc = sqlite3_step(check->get());
+  if (rc != SQLITE_ROW) return SqliteError(db_.get(), "checking the pages");
+  const char* verdict = reinterpret_cast<const char*>(sqlite3_column_text(check->get(), 0));
+  if (verdict == nullptr || absl::string_view(verdict) != "ok") {
+    return absl::DataLossError(verdict == nullptr ? "no verdict" : verdict);
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::string> RecordStoreReader::GetData(const std::string& id, int type) {

@@ -60,6 +60,9 @@ struct ListFilter {
 // connection: not thread-safe, so give each thread its own.
 class RecordStoreReader {
  public:
+  // NOT_FOUND for a missing file; FAILED_PRECONDITION for one that is not a
+  // store of ours or has a damaged page (every page is checked, which reads
+  // the whole file, on the first Open of each file in a process).
   static absl::StatusOr<RecordStoreReader> Open(const std::filesystem::path& path);
 
   // NOT_FOUND naming the id when there is no such record of that type.
@@ -83,6 +86,8 @@ class RecordStoreReader {
   absl::StatusOr<std::vector<std::string>> ListData(int type, const ListFilter& filter,
                                                     const std::string& after_id, int limit);
   absl::StatusOr<int64_t> Count(int type);
+  // SQLite's quick_check over every page: DATA_LOSS saying what is damaged.
+  absl::Status QuickCheck();
 
   SqliteHandle db_;
 };

@@ -1,5 +1,6 @@
 #include "common/record_store.h"
 
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,7 @@ using ::google::protobuf::util::MessageDifferencer;
 using ::healthsearch::testing::IsOk;
 using ::healthsearch::testing::StatusIs;
 using ::healthsearch::testing::TempDir;
+using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
@@ -136,6 +138,26 @@ TEST(RecordStoreReaderTest, RefusesMissingAndForeignFiles) {
                                          std::string(8192, 'x'));
   EXPECT_THAT(RecordStoreReader::Open(temp.path() / "garbage.sqlite"),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("garbage.sqlite")));
+}
+
+// SQLite has no checksums, so a spoilt page would only show when a record on
+// it is read; Open checks every page first.
+TEST_F(RecordStoreTest, OpenRefusesAStoreWithADamagedPage) {
+  {
+    std::fstream file(path(), std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(4096);  // page 2 (of 4 KiB): the root of the first table
+    const std::string junk(4096, '\xA5');
+    file.write(junk.data(), static_cast<std::streamsize>(junk.size()));
+  }
+  EXPECT_THAT(RecordStoreReader::Open(path()),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       AllOf(HasSubstr(path().string()), HasSubstr("is damaged"))));
+}
+
+TEST_F(RecordStoreTest, OpenRefusesATruncatedStore) {
+  std::filesystem::resize_file(path(), std::filesystem::file_size(path()) / 2);
+  EXPECT_THAT(RecordStoreReader::Open(path()),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr(path().string())));
 }
 
 }  // namespace

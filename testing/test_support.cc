@@ -47,10 +47,49 @@ std::map<std::string, std::string> SnapshotPublishedBundle(const fs::path& out) 
 
 fs::path SampleCorpusDir() { return fs::path(HEALTHSEARCH_SOURCE_DIR) / "corpus" / "sample"; }
 
+namespace {
+
+// The first `records` lines of each corpus file in `full`, copied once into
+// build/test-bundles/medquad-N (the copy is complete once its key file exists).
+fs::path MedquadSlice(const fs::path& full, int records) {
+  const fs::path slice = BinaryDir().parent_path() / "test-bundles" /
+                         ("medquad-" + std::to_string(records));
+  const fs::path done = slice / ".complete";
+  if (fs::exists(done)) return slice;
+  const fs::path partial = slice.string() + ".partial-" + std::to_string(::getpid());
+  fs::create_directories(partial);
+  for (const char* name : {"conditions.jsonl", "articles.jsonl"}) {
+    std::ifstream in(full / name);
+    std::ofstream out(partial / name, std::ios::binary | std::ios::trunc);
+    std::string line;
+    for (int i = 0; i < records && std::getline(in, line); ++i) out << line << '\n';
+    if (!out) throw std::runtime_error("cannot write " + (partial / name).string());
+  }
+  WriteTextFile(partial / ".complete", "");
+  std::error_code ignored;
+  fs::rename(partial, slice, ignored);  // loses harmlessly to a parallel test
+  fs::remove_all(partial, ignored);
+  return slice;
+}
+
+}  // namespace
+
 fs::path MedquadCorpusDir() {
   fs::path dir = fs::path(HEALTHSEARCH_SOURCE_DIR).parent_path() / "shared" / "corpus" / "medquad";
   std::error_code error;
-  return fs::is_directory(dir, error) ? dir : fs::path();
+  if (!fs::is_directory(dir, error)) return {};
+  const char* slice = std::getenv(kMedquadSliceVariable);
+  if (slice == nullptr || *slice == '\0') return dir;
+  const int records = std::atoi(slice);
+  if (records <= 0) {
+    throw std::runtime_error(std::string(kMedquadSliceVariable) + " must be a positive number");
+  }
+  return MedquadSlice(dir, records);
+}
+
+bool MedquadIsSliced() {
+  const fs::path dir = MedquadCorpusDir();
+  return !dir.empty() && dir.filename() != "medquad";
 }
 
 fs::path BinaryDir() { return HEALTHSEARCH_BINARY_DIR; }

@@ -67,7 +67,12 @@ std::map<std::string, std::string> SnapshotPublishedBundle(const std::filesystem
 // The project's own sample corpus (corpus/sample).
 std::filesystem::path SampleCorpusDir();
 // ../shared/corpus/medquad beside the project, or empty when it is absent.
+// With HEALTHSEARCH_TEST_MEDQUAD_SLICE=N in the environment (the sanitizer
+// builds set it), a copy of its first N conditions and N articles instead.
+inline constexpr char kMedquadSliceVariable[] = "HEALTHSEARCH_TEST_MEDQUAD_SLICE";
 std::filesystem::path MedquadCorpusDir();
+// True when MedquadCorpusDir() is a slice, not the whole corpus.
+bool MedquadIsSliced();
 // Where the built executables are (build/bin).
 std::filesystem::path BinaryDir();
 
