@@ -1,0 +1,98 @@
+// Runs scripts/bench end to end on the sample corpus for a fraction of a
+// second per measurement, so that the harness keeps working. healthsearch and
+// SQLite FTS5 always run; PostgreSQL and Lucene only where installed.
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <set>
+#include <sstream>
+#include <string>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "bench/bench_support.h"
+#include "testing/subprocess.h"
+
+namespace healthsearch::bench {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::Contains;
+using ::testing::HasSubstr;
+
+class BenchSmokeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    out_ = fs::temp_directory_path() /
+           ("bench-smoke-" + std::to_string(::getpid()));
+    fs::remove_all(out_);
+  }
+  void TearDown() override { fs::remove_all(out_); }
+
+  fs::path out_;
+};
+
+TEST_F(BenchSmokeTest, WritesEveryMeasurementOfEveryInstalledEngine) {
+  std::string output;
+  const int exit_code = healthsearch::testing::RunProgram(
+      fs::path(HEALTHSEARCH_SOURCE_DIR) / "scripts" / "bench",
+      {"--no_build", "--build_dir", HEALTHSEARCH_BINARY_DIR, "--corpora", "sample",
+       "--streams", "1,2", "--duration", "0.2s", "--warmup", "0.1s", "--out", out_.string()},
+      &output);
+  ASSERT_EQ(exit_code, 0) << output;
+
+  BenchReport report;
+  // Strict: a field the report does not define fails the parse.
+  const absl::Status read = ReadJson(out_ / "bench.json", &report);
+  ASSERT_TRUE(read.ok()) << read;
+  for (const std::string& skipped : report.skipped()) std::cout << "skipped: " << skipped << "\n";
+  EXPECT_GT(report.queries(), 100);
+  ASSERT_EQ(report.corpora_size(), 1);
+  EXPECT_EQ(report.corpora(0).records(), 110);
+
+  std::set<std::string> engines;
+  for (const EngineResult& engine : report.engines()) {
+    SCOPED_TRACE(engine.engine());
+    engines.insert(engine.engine());
+    EXPECT_EQ(engine.corpus(), "sample");
+    EXPECT_GT(engine.build().seconds(), 0);
+    EXPECT_GT(engine.build().index_bytes(), 0);
+    EXPECT_GT(engine.build().peak_rss_kb(), 0);
+    EXPECT_GT(engine.search_peak_rss_kb(), 0);
+    EXPECT_EQ(engine.relevance().queries(), report.queries());
+    EXPECT_GT(engine.relevance().hit_at_10(), 0);
+    ASSERT_EQ(engine.runs_size(), 2);
+    for (const LoadRun& run : engine.runs()) {
+      EXPECT_EQ(run.engine(), engine.engine());
+      EXPECT_GT(run.qps(), 0);
+      EXPECT_GT(run.p50_ms(), 0);
+      EXPECT_LE(run.p50_ms(), run.p99_ms());
+      EXPECT_EQ(run.errors(), 0);
+      if (engine.engine().rfind("healthsearch", 0) != 0) {
+        EXPECT_GT(run.healthsearch_qps_ratio(), 0);
+      }
+    }
+  }
+  EXPECT_THAT(engines, Contains("healthsearch-inprocess"));
+  EXPECT_THAT(engines, Contains("healthsearch-grpc"));
+  EXPECT_THAT(engines, Contains("sqlite-fts5"));
+  // Every engine either ran or is listed as skipped, with the reason.
+  for (const auto& [engine, skip_prefix] :
+       {std::pair{"postgres-fts", "postgres ("}, std::pair{"lucene8", "lucene ("}}) {
+    if (engines.count(engine) == 0) {
+      EXPECT_THAT(report.skipped(), Contains(::testing::StartsWith(skip_prefix))) << engine;
+    }
+  }
+  ASSERT_EQ(report.indexing_size(), 1);
+  EXPECT_GT(report.indexing(0).indexer_records_per_second(), 0);
+
+  std::ifstream markdown(out_ / "bench.md");
+  std::stringstream text;
+  text << markdown.rdbuf();
+  EXPECT_THAT(text.str(), HasSubstr("| healthsearch-grpc | 2 |"));
+  EXPECT_THAT(text.str(), HasSubstr("| sqlite-fts5 | 1 |"));
+}
+
+}  // namespace
+}  // namespace healthsearch::bench
