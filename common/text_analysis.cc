@@ -1,5 +1,6 @@
 #include "common/text_analysis.h"
 
+#include <absl/container/flat_hash_map.h>
 #include <absl/strings/ascii.h>
 #include <absl/strings/str_cat.h>
 
@@ -52,9 +53,33 @@ void AddLowerCasedBooleanPrefix(Xapian::QueryParser& parser, const std::string& 
   parser.add_boolean_prefix(field, (new LowerCasedBooleanField(prefix))->release());
 }
 
+// Snowball's English stemmer costs about 2,000 instructions a word, and text
+// repeats few distinct words, so each thread remembers the stems it made (up
+// to kMaxWords of them, then starts afresh).
+class MemoizedEnglishStemmer : public Xapian::StemImplementation {
+ public:
+  std::string operator()(const std::string& word) override {
+    if (auto it = stems_.find(word); it != stems_.end()) return it->second;
+    if (stems_.size() >= kMaxWords) stems_.clear();
+    std::string stem = english_(word);
+    stems_.emplace(word, stem);
+    return stem;
+  }
+  std::string get_description() const override { return "english (memoized)"; }
+
+ private:
+  static constexpr size_t kMaxWords = size_t{1} << 15;
+  const Xapian::Stem english_{"english"};
+  absl::flat_hash_map<std::string, std::string> stems_;
+};
+
 }  // namespace
 
-Xapian::Stem Stemmer() { return Xapian::Stem("english"); }
+Xapian::Stem Stemmer() {
+  // A Stem's reference count is not atomic: copies stay on their thread.
+  thread_local const Xapian::Stem stemmer(new MemoizedEnglishStemmer);
+  return stemmer;
+}
 
 const Xapian::Stopper& Stopwords() {
   static const Xapian::SimpleStopper* const stopper =
@@ -115,6 +140,23 @@ std::string SynonymKey(absl::string_view phrase) {
   }
   flush();
   return key;
+}
+
+Xapian::termcount BodyWdf(const FieldWdfs& wdfs) {
+  const Xapian::termcount elsewhere = kTitleWeight * wdfs.title +
+                                      kAlsoCalledWeight * wdfs.also_called + wdfs.symptom +
+                                      kSummaryWeight * wdfs.summary + wdfs.profile;
+  return wdfs.unprefixed > elsewhere ? (wdfs.unprefixed - elsewhere) / kBodyWeight : 0;
+}
+
+absl::string_view TruncatedText(absl::string_view text, size_t bytes) {
+  if (text.size() <= bytes) return text;
+  size_t cut = text.rfind(' ', bytes);
+  if (cut == absl::string_view::npos || cut == 0) {
+    cut = bytes;
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  }
+  return text.substr(0, cut);
 }
 
 std::string AsciiLower(absl::string_view s) { return absl::AsciiStrToLower(s); }

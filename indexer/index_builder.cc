@@ -18,18 +18,13 @@
 namespace healthsearch {
 namespace {
 
-// How much more a word counts in the unprefixed (search-everything) text when
-// it occurs in each field.
-constexpr Xapian::termcount kNameWeight = 6;
-constexpr Xapian::termcount kAlsoCalledWeight = 4;
-// A symptom counts for 1 (rare) to kMaxSymptomWeight (nearly always present)
-// by how typical it is; kSymptomWeight when its frequency is unknown.
-constexpr Xapian::termcount kSymptomWeight = 2;
-constexpr Xapian::termcount kMaxSymptomWeight = 4;
-constexpr Xapian::termcount kSummaryWeight = 1;
-constexpr Xapian::termcount kBodyWeight = 1;
+// Buffered postings take about 10 bytes of memory per byte of text indexed;
+// committing after this much text bounds the indexer's memory whatever the
+// corpus size.
+constexpr size_t kCommitEveryTextBytes = size_t{32} << 20;
 
-// Indexes `text` under `prefix` and, weighted, in the unprefixed text.
+// Indexes `text` under `prefix`, each occurrence counting once, and in the
+// unprefixed text, each counting `weight`.
 void IndexField(Xapian::TermGenerator& generator, const std::string& text, const char* prefix,
                 Xapian::termcount weight) {
   if (text.empty()) return;
@@ -38,10 +33,49 @@ void IndexField(Xapian::TermGenerator& generator, const std::string& text, const
   generator.increase_termpos();
 }
 
+// As IndexField, but the prefixed occurrences count `weight` too.
+void IndexWeightedField(Xapian::TermGenerator& generator, const std::string& text,
+                        const char* prefix, Xapian::termcount weight) {
+  if (text.empty()) return;
+  generator.index_text(text, weight, prefix);
+  generator.index_text(text, weight);
+  generator.increase_termpos();
+}
+
+// Body text goes only into the unprefixed text (see text::BodyWdf).
+void IndexBody(Xapian::TermGenerator& generator, const std::string& text) {
+  if (text.empty()) return;
+  generator.index_text(text, text::kBodyWeight);
+  generator.increase_termpos();
+}
+
+// The record as document data: its sections trimmed to the snippet source
+// (text::kStoredTextBytes). Returns the bytes of summary and section text
+// the record had before.
+template <typename Record>
+size_t TrimForDocumentData(Record& record) {
+  size_t text_bytes = record.summary().size();
+  size_t budget = text::kStoredTextBytes - std::min(text::kStoredTextBytes, text_bytes);
+  int kept = 0;
+  for (v1::Section& section : *record.mutable_sections()) {
+    text_bytes += section.heading().size() + section.text().size();
+    if (budget == 0) continue;
+    ++kept;
+    const absl::string_view text = text::TruncatedText(section.text(), budget);
+    budget -= text.size();
+    if (text.size() < section.text().size()) {
+      section.mutable_text()->resize(text.size());
+      budget = 0;
+    }
+  }
+  record.mutable_sections()->DeleteSubrange(kept, record.sections_size() - kept);
+  return text_bytes;
+}
+
 Xapian::termcount SymptomWeight(const v1::Symptom& symptom) {
-  if (!symptom.has_frequency_percent()) return kSymptomWeight;
+  if (!symptom.has_frequency_percent()) return text::kSymptomWeight;
   const double fraction = std::clamp(symptom.frequency_percent() / 100.0, 0.0, 1.0);
-  return 1 + static_cast<Xapian::termcount>(std::lround(fraction * (kMaxSymptomWeight - 1)));
+  return 1 + static_cast<Xapian::termcount>(std::lround(fraction * (text::kMaxSymptomWeight - 1)));
 }
 
 void AddCommonValues(Xapian::Document& doc, const char* type, const std::string& title,
@@ -58,43 +92,44 @@ void AddCommonValues(Xapian::Document& doc, const char* type, const std::string&
 // The profile's names and symptoms, in the profile field, weighted like the
 // record's own symptoms.
 void IndexProfile(const knowledge::ConditionProfile& profile, Xapian::TermGenerator& generator) {
-  IndexField(generator, profile.name(), text::kAlsoCalledPrefix, kAlsoCalledWeight);
+  IndexField(generator, profile.name(), text::kAlsoCalledPrefix, text::kAlsoCalledWeight);
   for (const std::string& name : profile.also_called()) {
-    IndexField(generator, name, text::kAlsoCalledPrefix, kAlsoCalledWeight);
+    IndexField(generator, name, text::kAlsoCalledPrefix, text::kAlsoCalledWeight);
   }
   for (const v1::Symptom& symptom : profile.symptoms()) {
     const Xapian::termcount weight = SymptomWeight(symptom);
-    IndexField(generator, symptom.name(), text::kProfilePrefix, weight);
+    IndexWeightedField(generator, symptom.name(), text::kProfilePrefix, weight);
     for (const std::string& name : symptom.also_called()) {
-      IndexField(generator, name, text::kProfilePrefix, weight);
+      IndexWeightedField(generator, name, text::kProfilePrefix, weight);
     }
   }
 }
 
+// Indexes the condition; the caller sets the document data.
 Xapian::Document ConditionDocument(const v1::Condition& condition,
                                    const knowledge::ConditionProfile* profile,
                                    Xapian::TermGenerator& generator) {
   Xapian::Document doc;
   generator.set_document(doc);
-  IndexField(generator, condition.name(), text::kTitlePrefix, kNameWeight);
+  IndexField(generator, condition.name(), text::kTitlePrefix, text::kTitleWeight);
   for (const std::string& name : condition.also_called()) {
-    IndexField(generator, name, text::kAlsoCalledPrefix, kAlsoCalledWeight);
+    IndexField(generator, name, text::kAlsoCalledPrefix, text::kAlsoCalledWeight);
   }
   for (const v1::Symptom& symptom : condition.symptoms()) {
     const Xapian::termcount weight = SymptomWeight(symptom);
-    IndexField(generator, symptom.name(), text::kSymptomPrefix, weight);
+    IndexWeightedField(generator, symptom.name(), text::kSymptomPrefix, weight);
     for (const std::string& name : symptom.also_called()) {
-      IndexField(generator, name, text::kSymptomPrefix, weight);
+      IndexWeightedField(generator, name, text::kSymptomPrefix, weight);
     }
   }
   if (profile != nullptr) {
     IndexProfile(*profile, generator);
     doc.add_value(text::kProfiledSlot, "1");
   }
-  IndexField(generator, condition.summary(), text::kSummaryPrefix, kSummaryWeight);
+  IndexField(generator, condition.summary(), text::kSummaryPrefix, text::kSummaryWeight);
   for (const v1::Section& section : condition.sections()) {
-    IndexField(generator, section.heading(), text::kBodyPrefix, kBodyWeight);
-    IndexField(generator, section.text(), text::kBodyPrefix, kBodyWeight);
+    IndexBody(generator, section.heading());
+    IndexBody(generator, section.text());
   }
 
   doc.add_boolean_term(text::IdTerm(condition.id()));
@@ -106,30 +141,29 @@ Xapian::Document ConditionDocument(const v1::Condition& condition,
   for (const v1::Code& code : condition.codes()) {
     doc.add_boolean_term(text::BooleanTerm(text::kCodePrefix, code.code()));
   }
-  doc.set_data(condition.SerializeAsString());
   return doc;
 }
 
+// Indexes the article; the caller sets the document data.
 Xapian::Document ArticleDocument(const v1::Article& article, Xapian::TermGenerator& generator) {
   Xapian::Document doc;
   generator.set_document(doc);
-  IndexField(generator, article.title(), text::kTitlePrefix, kNameWeight);
+  IndexField(generator, article.title(), text::kTitlePrefix, text::kTitleWeight);
   for (const std::string& name : article.also_called()) {
-    IndexField(generator, name, text::kAlsoCalledPrefix, kAlsoCalledWeight);
+    IndexField(generator, name, text::kAlsoCalledPrefix, text::kAlsoCalledWeight);
   }
-  IndexField(generator, article.summary(), text::kSummaryPrefix, kSummaryWeight);
+  IndexField(generator, article.summary(), text::kSummaryPrefix, text::kSummaryWeight);
   for (const v1::Section& section : article.sections()) {
-    IndexField(generator, section.heading(), text::kBodyPrefix, kBodyWeight);
-    IndexField(generator, section.text(), text::kBodyPrefix, kBodyWeight);
+    IndexBody(generator, section.heading());
+    IndexBody(generator, section.text());
   }
   for (const std::string& tag : article.tags()) {
-    generator.index_text(tag, kSummaryWeight);
+    generator.index_text(tag, text::kSummaryWeight);
     doc.add_boolean_term(text::BooleanTerm(text::kTagPrefix, tag));
   }
 
   doc.add_boolean_term(text::IdTerm(article.id()));
   AddCommonValues(doc, text::kArticleType, article.title(), article.source());
-  doc.set_data(article.SerializeAsString());
   return doc;
 }
 
@@ -148,20 +182,24 @@ class BundleWriter {
     generator_.set_flags(Xapian::TermGenerator::FLAG_SPELLING);
   }
 
-  absl::Status Add(const v1::Condition& condition) {
+  absl::Status Add(v1::Condition&& condition) {
     const knowledge::ConditionProfile* profile = knowledge_.ProfileFor(condition);
     if (profile != nullptr) ++profiled_;
-    db_.add_document(ConditionDocument(condition, profile, generator_));
+    Xapian::Document doc = ConditionDocument(condition, profile, generator_);
+    if (absl::Status s = store_.AddCondition(condition); !s.ok()) return s;
+    AddToIndex(doc, condition);
     ++conditions_;
     Tick();
-    return store_.AddCondition(condition);
+    return absl::OkStatus();
   }
 
-  absl::Status Add(const v1::Article& article) {
-    db_.add_document(ArticleDocument(article, generator_));
+  absl::Status Add(v1::Article&& article) {
+    Xapian::Document doc = ArticleDocument(article, generator_);
+    if (absl::Status s = store_.AddArticle(article); !s.ok()) return s;
+    AddToIndex(doc, article);
     ++articles_;
     Tick();
-    return store_.AddArticle(article);
+    return absl::OkStatus();
   }
 
   int64_t conditions() const { return conditions_; }
@@ -169,6 +207,19 @@ class BundleWriter {
   int64_t profiled() const { return profiled_; }
 
  private:
+  // Trims the record into the document's data and adds the document,
+  // committing once enough text has been buffered.
+  template <typename Record>
+  void AddToIndex(Xapian::Document& doc, Record& record) {
+    text_bytes_since_commit_ += TrimForDocumentData(record);
+    doc.set_data(record.SerializeAsString());
+    db_.add_document(doc);
+    if (text_bytes_since_commit_ >= kCommitEveryTextBytes) {
+      db_.commit();
+      text_bytes_since_commit_ = 0;
+    }
+  }
+
   void Tick() {
     const absl::Time now = absl::Now();
     if (on_progress_ && now - last_progress_ >= absl::Seconds(1)) {
@@ -185,6 +236,7 @@ class BundleWriter {
   int64_t conditions_ = 0;
   int64_t articles_ = 0;
   int64_t profiled_ = 0;
+  size_t text_bytes_since_commit_ = 0;
   const absl::Time start_ = absl::Now();
   absl::Time last_progress_ = absl::Now();
 };
@@ -208,8 +260,8 @@ absl::StatusOr<bundle::Manifest> BuildInto(BundleBuild& build, const IndexerOpti
                               Xapian::DB_CREATE | Xapian::DB_BACKEND_GLASS);
   BundleWriter writer(db, *store, knowledge, options.on_progress);
   CorpusVisitor visitor{
-      .on_condition = [&](v1::Condition&& c) { return writer.Add(c); },
-      .on_article = [&](v1::Article&& a) { return writer.Add(a); },
+      .on_condition = [&](v1::Condition&& c) { return writer.Add(std::move(c)); },
+      .on_article = [&](v1::Article&& a) { return writer.Add(std::move(a)); },
   };
   std::vector<CorpusFile> files;
   if (absl::Status s = ReadCorpus(options.corpus_dirs, {.max_problems = options.max_problems},

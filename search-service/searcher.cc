@@ -8,6 +8,7 @@
 #include <sstream>
 #include <map>
 #include <mutex>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -30,14 +31,18 @@ namespace healthsearch {
 namespace {
 
 constexpr int kSnippetBytes = 240;
+// Xapian's snippet stems every word it reads, so it reads only this much.
+constexpr size_t kSnippetSourceBytes = 3 * kSnippetBytes;
 // Snippets come from the first good passage rather than the best-scoring one
 // under Xapian's background model, which costs over a millisecond a result
 // on long records. The summary comes first in the text, so it usually wins.
 
-// Xapian databases are not thread-safe: each call leases one of its own.
+// Xapian databases are not thread-safe: each call leases one of its own. At
+// most `max_leases` searches run at once; more only take turns on the CPUs
+// and evict each other's caches, so later callers wait for a lease.
 class DatabasePool {
  public:
-  explicit DatabasePool(std::string path) : path_(std::move(path)) {}
+  DatabasePool(std::string path, int max_leases) : path_(std::move(path)), max_leases_(max_leases) {}
 
   class Lease {
    public:
@@ -53,27 +58,46 @@ class DatabasePool {
 
   // Throws Xapian::Error if the database cannot be opened.
   Lease Acquire() {
+    std::unique_ptr<Xapian::Database> db;
     {
-      absl::MutexLock lock(&mutex_);
+      absl::MutexLock lock(&mutex_, absl::Condition(this, &DatabasePool::HasLeaseLeft));
+      ++leased_;
       if (!free_.empty()) {
-        std::unique_ptr<Xapian::Database> db = std::move(free_.back());
+        db = std::move(free_.back());
         free_.pop_back();
-        return Lease(*this, std::move(db));
       }
     }
-    return Lease(*this, std::make_unique<Xapian::Database>(path_));
+    if (db == nullptr) {
+      try {
+        db = std::make_unique<Xapian::Database>(path_);
+      } catch (...) {
+        Return(nullptr);
+        throw;
+      }
+    }
+    return Lease(*this, std::move(db));
   }
 
  private:
+  bool HasLeaseLeft() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) { return leased_ < max_leases_; }
+
   void Return(std::unique_ptr<Xapian::Database> db) {
     absl::MutexLock lock(&mutex_);
-    free_.push_back(std::move(db));
+    --leased_;
+    if (db != nullptr) free_.push_back(std::move(db));
   }
 
   const std::string path_;
+  const int max_leases_;
   absl::Mutex mutex_;
+  int leased_ ABSL_GUARDED_BY(mutex_) = 0;
   std::vector<std::unique_ptr<Xapian::Database>> free_ ABSL_GUARDED_BY(mutex_);
 };
+
+// Searches that may run at once: one per CPU.
+int MaxConcurrentSearches() {
+  return std::max(2, static_cast<int>(std::thread::hardware_concurrency()));
+}
 
 // Counts the '\n'-separated values of one value slot over the matches.
 class MultiValueCountSpy : public Xapian::MatchSpy {
@@ -179,15 +203,19 @@ class SuggestionIndex {
   std::vector<std::pair<std::string, uint32_t>> keys_;
 };
 
+// The fields indexed under their own prefix, as results name them.
 struct FieldPrefix {
   const char* field;
   const char* prefix;
 };
-constexpr FieldPrefix kTextFields[] = {
-    {"name", text::kTitlePrefix},         {"also_called", text::kAlsoCalledPrefix},
-    {"symptoms", text::kSymptomPrefix},   {"summary", text::kSummaryPrefix},
-    {"body", text::kBodyPrefix},          {"profile", text::kProfilePrefix},
+constexpr FieldPrefix kPrefixedFields[] = {
+    {"name", text::kTitlePrefix},       {"also_called", text::kAlsoCalledPrefix},
+    {"symptoms", text::kSymptomPrefix}, {"summary", text::kSummaryPrefix},
+    {"profile", text::kProfilePrefix},
 };
+// Every field a result may name in matched_fields, in the order it does.
+constexpr const char* kMatchedFieldOrder[] = {"name",    "also_called", "symptoms",
+                                              "summary", "body",        "profile"};
 
 absl::Status CheckQueryText(const std::string& query) {
   if (!IsValidUtf8(query)) return absl::InvalidArgumentError("query is not valid UTF-8");
@@ -232,7 +260,7 @@ absl::flat_hash_map<std::string, std::string> QueryWordsByTerm(const std::string
 std::string UnprefixedTerm(const std::string& term) {
   const bool stemmed = absl::StartsWith(term, "Z");
   absl::string_view rest = absl::string_view(term).substr(stemmed ? 1 : 0);
-  for (const FieldPrefix& field : kTextFields) {
+  for (const FieldPrefix& field : kPrefixedFields) {
     if (absl::StartsWith(rest, field.prefix) && rest.size() > strlen(field.prefix) &&
         !absl::ascii_isupper(rest[strlen(field.prefix)])) {
       rest.remove_prefix(strlen(field.prefix));
@@ -242,11 +270,17 @@ std::string UnprefixedTerm(const std::string& term) {
   return absl::StrCat(stemmed ? "Z" : "", rest);
 }
 
-// A record's summary and section texts, for the snippet.
+// The start of a record's summary and section texts, for the snippet: the
+// first good passage is nearly always there, and the snippet costs time in
+// proportion to the text it reads.
 template <typename Record>
 std::string SnippetSource(const Record& record) {
-  std::string text = record.summary();
-  for (const v1::Section& section : record.sections()) absl::StrAppend(&text, " ", section.text());
+  std::string text(text::TruncatedText(record.summary(), kSnippetSourceBytes));
+  for (const v1::Section& section : record.sections()) {
+    if (text.size() + 1 >= kSnippetSourceBytes) break;
+    absl::StrAppend(&text, " ",
+                    text::TruncatedText(section.text(), kSnippetSourceBytes - text.size() - 1));
+  }
   return text;
 }
 
@@ -341,7 +375,7 @@ class Searcher::Impl {
  public:
   Impl(BundleVersion bundle, const config::RankingConfig& ranking)
       : bundle_(std::move(bundle)),
-        pool_(bundle_.xapian_path().string()),
+        pool_(bundle_.xapian_path().string(), MaxConcurrentSearches()),
         weight_(ranking.bm25().has_k1() ? ranking.bm25().k1() : 2.0,
                 ranking.bm25().has_k2() ? ranking.bm25().k2() : 0.0,
                 ranking.bm25().has_k3() ? ranking.bm25().k3() : 1.0,
@@ -382,6 +416,36 @@ class Searcher::Impl {
     return absl::OkStatus();
   }
 
+  // Filter lists are bounded: each value becomes a term of the query, and a
+  // few thousand of them would hold a CPU for seconds.
+  static absl::Status CheckFilterLists(const v1::SearchRequest& request) {
+    if (request.types_size() > kMaxFilterValues) {
+      return absl::InvalidArgumentError(absl::StrCat("types has ", request.types_size(),
+                                                     " values; at most ", kMaxFilterValues,
+                                                     " are allowed"));
+    }
+    const std::pair<const char*, const google::protobuf::RepeatedPtrField<std::string>*> lists[] = {
+        {"categories", &request.categories()},
+        {"sources", &request.sources()},
+        {"codes", &request.codes()},
+        {"facets", &request.facets()}};
+    for (const auto& [field, values] : lists) {
+      if (values->size() > kMaxFilterValues) {
+        return absl::InvalidArgumentError(absl::StrCat(field, " has ", values->size(),
+                                                       " values; at most ", kMaxFilterValues,
+                                                       " are allowed"));
+      }
+      for (const std::string& value : *values) {
+        if (value.size() > kMaxFilterValueBytes) {
+          return absl::InvalidArgumentError(absl::StrCat("a value in ", field, " is ", value.size(),
+                                                         " bytes long; at most ",
+                                                         kMaxFilterValueBytes, " are allowed"));
+        }
+      }
+    }
+    return absl::OkStatus();
+  }
+
   absl::StatusOr<v1::SearchResponse> Search(const v1::SearchRequest& request) {
     if (absl::Status s = CheckQueryText(request.query()); !s.ok()) return s;
     if (request.page_size() < 0) {
@@ -410,6 +474,8 @@ class Searcher::Impl {
             "unknown facet \"", facet, "\"; facets are \"type\", \"category\" and \"source\""));
       }
     }
+
+    if (absl::Status s = CheckFilterLists(request); !s.ok()) return s;
 
     DatabasePool::Lease lease = pool_.Acquire();
     Xapian::Database& db = lease.db();
@@ -691,6 +757,59 @@ class Searcher::Impl {
     std::vector<std::string> explanations;
   };
 
+  // The wdf of `term` in each of `sorted_docids` that holds it.
+  static absl::flat_hash_map<Xapian::docid, Xapian::termcount> WdfsAmong(
+      const Xapian::Database& db, const std::string& term,
+      const std::vector<Xapian::docid>& sorted_docids) {
+    absl::flat_hash_map<Xapian::docid, Xapian::termcount> wdfs;
+    Xapian::PostingIterator posting = db.postlist_begin(term);
+    for (Xapian::docid docid : sorted_docids) {
+      posting.skip_to(docid);
+      if (posting == db.postlist_end(term)) break;
+      if (*posting == docid) wdfs.emplace(docid, posting.get_wdf());
+    }
+    return wdfs;
+  }
+
+  // Adds to each document's `fields` those where `word` (an unprefixed term,
+  // stemmed or not) occurs.
+  static void AddFieldsOf(const Xapian::Database& db, const std::string& word,
+                          const std::vector<Xapian::docid>& sorted_docids,
+                          absl::flat_hash_map<Xapian::docid, Matches>& matches) {
+    const auto unprefixed = WdfsAmong(db, word, sorted_docids);
+    if (unprefixed.empty()) return;
+    const bool stemmed = absl::StartsWith(word, "Z");
+    const std::string bare = stemmed ? word.substr(1) : word;
+    const auto in_field = [&](const char* prefix) {
+      return WdfsAmong(db, absl::StrCat(stemmed ? "Z" : "", prefix, bare), sorted_docids);
+    };
+    const auto title = in_field(text::kTitlePrefix);
+    const auto also_called = in_field(text::kAlsoCalledPrefix);
+    const auto symptom = in_field(text::kSymptomPrefix);
+    const auto summary = in_field(text::kSummaryPrefix);
+    const auto profile = in_field(text::kProfilePrefix);
+    const auto wdf = [](const absl::flat_hash_map<Xapian::docid, Xapian::termcount>& wdfs,
+                        Xapian::docid docid) -> Xapian::termcount {
+      auto it = wdfs.find(docid);
+      return it == wdfs.end() ? 0 : it->second;
+    };
+    for (const auto& [docid, unprefixed_wdf] : unprefixed) {
+      const text::FieldWdfs wdfs{.unprefixed = unprefixed_wdf,
+                                 .title = wdf(title, docid),
+                                 .also_called = wdf(also_called, docid),
+                                 .symptom = wdf(symptom, docid),
+                                 .summary = wdf(summary, docid),
+                                 .profile = wdf(profile, docid)};
+      absl::flat_hash_set<std::string>& fields = matches[docid].fields;
+      if (wdfs.title > 0) fields.insert("name");
+      if (wdfs.also_called > 0) fields.insert("also_called");
+      if (wdfs.symptom > 0) fields.insert("symptoms");
+      if (wdfs.summary > 0) fields.insert("summary");
+      if (wdfs.profile > 0) fields.insert("profile");
+      if (text::BodyWdf(wdfs) > 0) fields.insert("body");
+    }
+  }
+
   static absl::flat_hash_map<Xapian::docid, Matches> FindMatches(
       const Xapian::Database& db, const Xapian::Query& text_query, const LayQuery& lay,
       const Coverage& coverage, std::vector<Xapian::docid> docids,
@@ -707,14 +826,7 @@ class Searcher::Impl {
         std::vector<std::string>& words = matches[docid].words;
         if (std::find(words.begin(), words.end(), shown) == words.end()) words.push_back(shown);
       }
-      const bool stemmed = absl::StartsWith(term, "Z");
-      const std::string bare = stemmed ? term.substr(1) : term;
-      for (const FieldPrefix& field : kTextFields) {
-        for (Xapian::docid docid :
-             HoldersAmong(db, absl::StrCat(stemmed ? "Z" : "", field.prefix, bare), docids)) {
-          matches[docid].fields.insert(field.field);
-        }
-      }
+      AddFieldsOf(db, term, docids, matches);
     }
     for (Xapian::docid docid : docids) {
       auto expansions = coverage.expansions.find(docid);
@@ -750,8 +862,8 @@ class Searcher::Impl {
     result->set_snippet(mset.snippet(snippet_source, kSnippetBytes, text::Stemmer(),
                                      /*flags=*/0, "<b>", "</b>", "..."));
     for (const std::string& word : matches.words) result->add_matched_terms(word);
-    for (const FieldPrefix& field : kTextFields) {
-      if (matches.fields.contains(field.field)) result->add_matched_fields(field.field);
+    for (const char* field : kMatchedFieldOrder) {
+      if (matches.fields.contains(field)) result->add_matched_fields(field);
     }
     for (const std::string& explanation : matches.explanations) {
       result->add_explanations(explanation);

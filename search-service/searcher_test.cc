@@ -7,6 +7,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "absl/strings/str_cat.h"
+
 #include "common/text_analysis.h"
 #include "indexer/index_builder.h"
 #include "testing/test_support.h"
@@ -110,6 +112,27 @@ TEST_F(SearcherTest, ResultsCarryTitleTypeSnippetAndWhatMatched) {
   EXPECT_THAT(top.matched_terms(), Contains("psoriasis"));
   EXPECT_THAT(top.matched_fields(), Contains("name"));
   EXPECT_GT(response.total_size(), 0);
+}
+
+TEST_F(SearcherTest, MatchedFieldsNameTheBodyForWordsOnlyInTheText) {
+  // "cycles" is only in the psoriasis record's section text; "psoriasis" is
+  // in its name and text.
+  v1::SearchResponse response = MustSearch("psoriasis cycles");
+  ASSERT_FALSE(response.results().empty());
+  const v1::SearchResult& top = response.results(0);
+  EXPECT_EQ(top.id(), "psoriasis");
+  EXPECT_THAT(top.matched_fields(), Contains("name"));
+  EXPECT_THAT(top.matched_fields(), Contains("body"));
+  EXPECT_THAT(top.matched_terms(), Contains("cycles"));
+
+  // "vulgaris" is only ever in other names ("acne vulgaris", "psoriasis
+  // vulgaris"), never in the body.
+  response = MustSearch("vulgaris");
+  ASSERT_FALSE(response.results().empty());
+  for (const v1::SearchResult& result : response.results()) {
+    EXPECT_THAT(result.matched_fields(), Contains("also_called")) << result.id();
+    EXPECT_THAT(result.matched_fields(), Not(Contains("body"))) << result.id();
+  }
 }
 
 struct Misspelling {
@@ -240,6 +263,25 @@ TEST_F(SearcherTest, FiltersByTypeCategoryAndCode) {
   absl::StatusOr<v1::SearchResponse> coded = searcher_->Search(by_code);  // empty query: browse
   ASSERT_THAT(coded, IsOk());
   EXPECT_EQ(Ids(*coded), std::vector<std::string>{"polymyositis"});
+}
+
+TEST_F(SearcherTest, BoundsFilterListsAndValues) {
+  v1::SearchRequest request;
+  request.set_query("muscle weakness");
+  for (int i = 0; i < kMaxFilterValues - 1; ++i) request.add_categories(absl::StrCat("none-", i));
+  request.add_categories("Autoimmune");
+  absl::StatusOr<v1::SearchResponse> at_limit = searcher_->Search(request);
+  ASSERT_THAT(at_limit, IsOk());
+  EXPECT_THAT(Ids(*at_limit), Contains("polymyositis"));
+
+  request.add_categories("one too many");
+  EXPECT_THAT(searcher_->Search(request),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("categories has 101 values")));
+
+  request.clear_categories();
+  request.add_codes(std::string(kMaxFilterValueBytes + 1, 'M'));
+  EXPECT_THAT(searcher_->Search(request),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("a value in codes is 201 bytes")));
 }
 
 TEST_F(SearcherTest, CountsFacetsOverEveryMatch) {
