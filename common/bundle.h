@@ -21,7 +21,7 @@
 
 namespace healthsearch {
 
-inline constexpr int kBundleFormatVersion = 1;
+inline constexpr int kBundleFormatVersion = 2;
 inline constexpr char kManifestFile[] = "manifest.json";
 inline constexpr char kXapianDir[] = "xapian";
 inline constexpr char kRecordsFile[] = "records.sqlite";

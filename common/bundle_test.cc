@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include <absl/strings/str_cat.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -118,10 +119,12 @@ TEST(ResolveBundleTest, ExplainsWhatIsWrong) {
   WriteTextFile(temp.path() / "future" / "manifest.json", R"({"format_version": 99})");
   EXPECT_THAT(ResolveBundle(temp.path() / "future"),
               StatusIs(absl::StatusCode::kFailedPrecondition,
-                       HasSubstr("has format version 99; this build reads format version 1")));
+                       HasSubstr(absl::StrCat("has format version 99; this build reads format version ",
+                                                 kBundleFormatVersion))));
 
   fs::create_directories(temp.path() / "no-records" / "xapian");
-  WriteTextFile(temp.path() / "no-records" / "manifest.json", R"({"format_version": 1})");
+  WriteTextFile(temp.path() / "no-records" / "manifest.json",
+                absl::StrCat(R"({"format_version": )", kBundleFormatVersion, "}"));
   EXPECT_THAT(ResolveBundle(temp.path() / "no-records"),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("is incomplete")));
 

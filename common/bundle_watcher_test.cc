@@ -1,5 +1,6 @@
 #include "common/bundle_watcher.h"
 
+#include <absl/strings/str_cat.h>
 #include <absl/synchronization/mutex.h>
 #include <absl/time/clock.h>
 #include <gmock/gmock.h>
@@ -33,7 +34,8 @@ class PublishedBundle {
     WriteTextFile(dir / kRecordsFile, "");
     if (complete) {
       WriteTextFile(dir / kManifestFile,
-                    "{\"formatVersion\": 1, \"version\": \"" + version + "\"}");
+                    absl::StrCat(R"({"formatVersion": )", kBundleFormatVersion,
+                                 R"(, "version": ")", version, R"("})"));
     }
     return dir;
   }

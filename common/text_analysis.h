@@ -54,10 +54,11 @@ struct FieldWdfs {
 // subtracting the prefixed fields' weighted share from the unprefixed wdf.
 Xapian::termcount BodyWdf(const FieldWdfs& wdfs);
 
-// Document data: the record as serialized protobuf, its sections' text cut
-// so that summary and sections together hold at most this many bytes (the
-// snippet source; the whole record is in the record store).
-inline constexpr size_t kStoredTextBytes = 1024;
+// Search results show snippets of this many bytes, cut from the first this
+// many bytes of summary and section text (bundle::DocumentData's
+// snippet_source): Xapian's snippet stems every word it reads.
+inline constexpr size_t kSnippetBytes = 240;
+inline constexpr size_t kSnippetSourceBytes = 2 * kSnippetBytes;
 
 // Boolean filter terms. Values are lower-cased (BooleanTerm).
 inline constexpr char kTypePrefix[] = "XTYPE";

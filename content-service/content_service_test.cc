@@ -544,7 +544,8 @@ TEST(ContentServiceOpenTest, ExplainsWhyABundleCannotBeServed) {
 
   fs::create_directories(temp.path() / "garbage" / kXapianDir);
   WriteTextFile(temp.path() / "garbage" / kRecordsFile, "this is not an SQLite database");
-  WriteTextFile(temp.path() / "garbage" / kManifestFile, R"({"format_version": 1})");
+  WriteTextFile(temp.path() / "garbage" / kManifestFile,
+                absl::StrCat(R"({"format_version": )", kBundleFormatVersion, "}"));
   EXPECT_THAT(ContentServiceImpl::Open(temp.path() / "garbage"),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr(kRecordsFile)));
 }

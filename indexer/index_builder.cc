@@ -13,6 +13,7 @@
 #include "common/corpus_reader.h"
 #include "common/record_store.h"
 #include "common/text_analysis.h"
+#include "healthsearch/bundle/document_data.pb.h"
 #include "indexer/knowledge_base.h"
 
 namespace healthsearch {
@@ -49,27 +50,49 @@ void IndexBody(Xapian::TermGenerator& generator, const std::string& text) {
   generator.increase_termpos();
 }
 
-// The record as document data: its sections trimmed to the snippet source
-// (text::kStoredTextBytes). Returns the bytes of summary and section text
-// the record had before.
+// The bytes of summary and section text a record brings to the index.
 template <typename Record>
-size_t TrimForDocumentData(Record& record) {
-  size_t text_bytes = record.summary().size();
-  size_t budget = text::kStoredTextBytes - std::min(text::kStoredTextBytes, text_bytes);
-  int kept = 0;
-  for (v1::Section& section : *record.mutable_sections()) {
-    text_bytes += section.heading().size() + section.text().size();
-    if (budget == 0) continue;
-    ++kept;
-    const absl::string_view text = text::TruncatedText(section.text(), budget);
-    budget -= text.size();
-    if (text.size() < section.text().size()) {
-      section.mutable_text()->resize(text.size());
-      budget = 0;
-    }
+size_t IndexedTextBytes(const Record& record) {
+  size_t bytes = record.summary().size();
+  for (const v1::Section& section : record.sections()) {
+    bytes += section.heading().size() + section.text().size();
   }
-  record.mutable_sections()->DeleteSubrange(kept, record.sections_size() - kept);
-  return text_bytes;
+  return bytes;
+}
+
+// The start of a record's summary and section texts: the first good passage
+// is nearly always there.
+template <typename Record>
+std::string SnippetSource(const Record& record) {
+  std::string text(text::TruncatedText(record.summary(), text::kSnippetSourceBytes));
+  for (const v1::Section& section : record.sections()) {
+    if (text.size() + 1 >= text::kSnippetSourceBytes) break;
+    if (!text.empty()) text += ' ';
+    absl::StrAppend(&text, text::TruncatedText(section.text(), text::kSnippetSourceBytes - text.size()));
+  }
+  return text;
+}
+
+bundle::DocumentData DocumentDataOf(const v1::Condition& condition) {
+  bundle::DocumentData data;
+  data.set_id(condition.id());
+  data.set_title(condition.name());
+  data.set_snippet_source(SnippetSource(condition));
+  data.mutable_also_called()->CopyFrom(condition.also_called());
+  for (const v1::Symptom& symptom : condition.symptoms()) {
+    data.add_symptoms(symptom.also_called().empty()
+                          ? symptom.name()
+                          : absl::StrCat(symptom.name(), " (", symptom.also_called(0), ")"));
+  }
+  return data;
+}
+
+bundle::DocumentData DocumentDataOf(const v1::Article& article) {
+  bundle::DocumentData data;
+  data.set_id(article.id());
+  data.set_title(article.title());
+  data.set_snippet_source(SnippetSource(article));
+  return data;
 }
 
 Xapian::termcount SymptomWeight(const v1::Symptom& symptom) {
@@ -207,12 +230,11 @@ class BundleWriter {
   int64_t profiled() const { return profiled_; }
 
  private:
-  // Trims the record into the document's data and adds the document,
-  // committing once enough text has been buffered.
+  // Adds the document, committing once enough text has been buffered.
   template <typename Record>
-  void AddToIndex(Xapian::Document& doc, Record& record) {
-    text_bytes_since_commit_ += TrimForDocumentData(record);
-    doc.set_data(record.SerializeAsString());
+  void AddToIndex(Xapian::Document& doc, const Record& record) {
+    text_bytes_since_commit_ += IndexedTextBytes(record);
+    doc.set_data(DocumentDataOf(record).SerializeAsString());
     db_.add_document(doc);
     if (text_bytes_since_commit_ >= kCommitEveryTextBytes) {
       db_.commit();

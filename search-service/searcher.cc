@@ -24,18 +24,12 @@
 #include "common/corpus_reader.h"
 #include "common/page_token.h"
 #include "common/text_analysis.h"
+#include "healthsearch/bundle/document_data.pb.h"
 #include "healthsearch/v1/records.pb.h"
 #include "search-service/lay_query.h"
 
 namespace healthsearch {
 namespace {
-
-constexpr int kSnippetBytes = 240;
-// Xapian's snippet stems every word it reads, so it reads only this much.
-constexpr size_t kSnippetSourceBytes = 3 * kSnippetBytes;
-// Snippets come from the first good passage rather than the best-scoring one
-// under Xapian's background model, which costs over a millisecond a result
-// on long records. The summary comes first in the text, so it usually wins.
 
 // Xapian databases are not thread-safe: each call leases one of its own. At
 // most `max_leases` searches run at once; more only take turns on the CPUs
@@ -270,20 +264,6 @@ std::string UnprefixedTerm(const std::string& term) {
   return absl::StrCat(stemmed ? "Z" : "", rest);
 }
 
-// The start of a record's summary and section texts, for the snippet: the
-// first good passage is nearly always there, and the snippet costs time in
-// proportion to the text it reads.
-template <typename Record>
-std::string SnippetSource(const Record& record) {
-  std::string text(text::TruncatedText(record.summary(), kSnippetSourceBytes));
-  for (const v1::Section& section : record.sections()) {
-    if (text.size() + 1 >= kSnippetSourceBytes) break;
-    absl::StrAppend(&text, " ",
-                    text::TruncatedText(section.text(), kSnippetSourceBytes - text.size() - 1));
-  }
-  return text;
-}
-
 Xapian::Query OrOfTerms(const char* prefix, const google::protobuf::RepeatedPtrField<std::string>& values) {
   std::vector<Xapian::Query> terms;
   for (const std::string& value : values) terms.emplace_back(text::BooleanTerm(prefix, value));
@@ -398,18 +378,16 @@ class Searcher::Impl {
     Xapian::Database& db = lease.db();
     const std::string condition_term = text::BooleanTerm(text::kTypePrefix, text::kConditionType);
     for (auto it = db.postlist_begin(condition_term); it != db.postlist_end(condition_term); ++it) {
-      v1::Condition condition;
+      bundle::DocumentData condition;
       if (!condition.ParseFromString(db.get_document(*it).get_data())) {
         return absl::DataLossError("a document in the index does not parse");
       }
-      suggestions_.Add(condition.name(), "condition", condition.id(), 3.0);
+      suggestions_.Add(condition.title(), "condition", condition.id(), 3.0);
       for (const std::string& name : condition.also_called()) {
         suggestions_.Add(name, "also_called", condition.id(), 2.0);
       }
-      for (const v1::Symptom& symptom : condition.symptoms()) {
-        std::string text = symptom.name();
-        if (!symptom.also_called().empty()) absl::StrAppend(&text, " (", symptom.also_called(0), ")");
-        suggestions_.Add(text, "symptom", "", 1.0);
+      for (const std::string& symptom : condition.symptoms()) {
+        suggestions_.Add(symptom, "symptom", "", 1.0);
       }
     }
     suggestions_.Finish();
@@ -843,23 +821,16 @@ class Searcher::Impl {
                  const Matches& matches, v1::SearchResult* result) const {
     const Xapian::Document doc = db.get_document(candidate.docid);
     result->set_score(candidate.score);
-    std::string snippet_source;
-    if (doc.get_value(text::kTypeSlot) == text::kArticleType) {
-      v1::Article article;
-      article.ParseFromString(doc.get_data());
-      result->set_id(article.id());
-      result->set_type(v1::RECORD_TYPE_ARTICLE);
-      result->set_title(article.title());
-      snippet_source = SnippetSource(article);
-    } else {
-      v1::Condition condition;
-      condition.ParseFromString(doc.get_data());
-      result->set_id(condition.id());
-      result->set_type(v1::RECORD_TYPE_CONDITION);
-      result->set_title(condition.name());
-      snippet_source = SnippetSource(condition);
-    }
-    result->set_snippet(mset.snippet(snippet_source, kSnippetBytes, text::Stemmer(),
+    bundle::DocumentData data;
+    data.ParseFromString(doc.get_data());
+    result->set_id(std::move(*data.mutable_id()));
+    result->set_type(doc.get_value(text::kTypeSlot) == text::kArticleType
+                         ? v1::RECORD_TYPE_ARTICLE
+                         : v1::RECORD_TYPE_CONDITION);
+    result->set_title(std::move(*data.mutable_title()));
+    // The first good passage rather than the best under Xapian's background
+    // model, which costs over a millisecond a result on long records.
+    result->set_snippet(mset.snippet(data.snippet_source(), text::kSnippetBytes, text::Stemmer(),
                                      /*flags=*/0, "<b>", "</b>", "..."));
     for (const std::string& word : matches.words) result->add_matched_terms(word);
     for (const char* field : kMatchedFieldOrder) {

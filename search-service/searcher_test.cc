@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
+#include "common/bundle.h"
 
 #include "common/text_analysis.h"
 #include "indexer/index_builder.h"
@@ -377,8 +378,9 @@ TEST(SearcherOpenTest, FailsOnAMissingOrBrokenBundle) {
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("no bundle")));
   std::filesystem::create_directories(temp.path() / "broken" / "xapian");
   ::healthsearch::testing::WriteTextFile(temp.path() / "broken" / "records.sqlite", "");
-  ::healthsearch::testing::WriteTextFile(temp.path() / "broken" / "manifest.json",
-                                         R"({"format_version": 1})");
+  ::healthsearch::testing::WriteTextFile(
+      temp.path() / "broken" / "manifest.json",
+      absl::StrCat(R"({"format_version": )", kBundleFormatVersion, "}"));
   EXPECT_THAT(Searcher::Open(temp.path() / "broken"),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("cannot open the index")));
 }

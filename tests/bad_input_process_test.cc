@@ -214,9 +214,10 @@ std::vector<DamageCase> DamagedBundles() {
       {"FutureFormatVersion",
        [](const fs::path& dir) {
          const std::string manifest = ReadFile(dir / kManifestFile);
-         ASSERT_THAT(manifest, HasSubstr("\"format_version\": 1,"));
-         WriteTextFile(dir / kManifestFile, absl::StrReplaceAll(manifest, {{"\"format_version\": 1,",
-                                                                           "\"format_version\": 99,"}}));
+         const std::string current = absl::StrCat("\"format_version\": ", kBundleFormatVersion, ",");
+         ASSERT_THAT(manifest, HasSubstr(current));
+         WriteTextFile(dir / kManifestFile,
+                       absl::StrReplaceAll(manifest, {{current, "\"format_version\": 99,"}}));
        },
        both, "format version 99"},
       {"ManifestNotJson", [](const fs::path& dir) { WriteTextFile(dir / kManifestFile, "{\"forma"); },
