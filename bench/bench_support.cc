@@ -204,6 +204,26 @@ std::vector<std::string> QueryWords(const std::string& text) {
   return words;
 }
 
+absl::Status MeasureEngine(const EngineMeasurement& measurement,
+                           const std::vector<eval::JudgedQuery>& queries,
+                           const std::function<TopTen()>& make_search,
+                           const fs::path& json_out) {
+  EngineResult result;
+  result.set_engine(measurement.engine);
+  result.set_notes(measurement.notes);
+  absl::StatusOr<Relevance> relevance = MeasureRelevance(queries, make_search());
+  if (!relevance.ok()) return relevance.status();
+  *result.mutable_relevance() = *std::move(relevance);
+  for (const int streams : measurement.streams) {
+    *result.add_runs() = MeasureLoad({.engine = measurement.engine,
+                                      .streams = streams,
+                                      .warmup = measurement.warmup,
+                                      .duration = measurement.duration},
+                                     queries, make_search);
+  }
+  return WriteJson(result, json_out);
+}
+
 absl::Status WriteJson(const google::protobuf::Message& message, const fs::path& path) {
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;

@@ -50,6 +50,23 @@ absl::StatusOr<std::vector<int>> ParseStreamCounts(const std::vector<std::string
 absl::StatusOr<Relevance> MeasureRelevance(const std::vector<eval::JudgedQuery>& queries,
                                            const TopTen& search);
 
+// How an engine is measured: hit@10 on the judged queries, then a load run
+// at each stream count (none: hit@10 only).
+struct EngineMeasurement {
+  std::string engine;
+  std::string notes;
+  std::vector<int> streams;
+  absl::Duration warmup = absl::Seconds(1);
+  absl::Duration duration = absl::Seconds(5);
+};
+
+// Measures so, each search (and each load stream) with its own
+// `make_search()`, and writes the EngineResult to `json_out`.
+absl::Status MeasureEngine(const EngineMeasurement& measurement,
+                           const std::vector<eval::JudgedQuery>& queries,
+                           const std::function<TopTen()>& make_search,
+                           const std::filesystem::path& json_out);
+
 // A record's text in the four weighted fields every engine indexes the same
 // way: A the name (title), B other names and symptoms (tags for articles),
 // C the summary, D the sections' headings and text.

@@ -169,24 +169,16 @@ int Run() {
   absl::StatusOr<std::vector<eval::JudgedQuery>> queries = LoadJudgedQueries(queries_path);
   if (!queries.ok()) return Fail(queries.status());
 
-  EngineResult result;
-  result.set_engine(kEngine);
-  result.set_notes("words OR-ed, English stopwords dropped; porter unicode61; bm25 10/4/2/1");
-  absl::StatusOr<Relevance> relevance = MeasureRelevance(*queries, SearchOn(db_path));
-  if (!relevance.ok()) return Fail(relevance.status());
-  *result.mutable_relevance() = *relevance;
   absl::StatusOr<std::vector<int>> stream_counts = ParseStreamCounts(absl::GetFlag(FLAGS_streams));
   if (!stream_counts.ok()) return Fail(stream_counts.status());
-  for (const int streams : *stream_counts) {
-    *result.add_runs() = MeasureLoad({.engine = kEngine,
-                                      .streams = streams,
-                                      .warmup = absl::GetFlag(FLAGS_warmup),
-                                      .duration = absl::GetFlag(FLAGS_duration)},
-                                     *queries, [&] { return SearchOn(db_path); });
-  }
-  if (absl::Status written = WriteJson(result, absl::GetFlag(FLAGS_json_out)); !written.ok()) {
-    return Fail(written);
-  }
+  absl::Status measured = MeasureEngine(
+      {.engine = kEngine,
+       .notes = "words OR-ed, English stopwords dropped; porter unicode61; bm25 10/4/2/1",
+       .streams = *stream_counts,
+       .warmup = absl::GetFlag(FLAGS_warmup),
+       .duration = absl::GetFlag(FLAGS_duration)},
+      *queries, [&] { return SearchOn(db_path); }, absl::GetFlag(FLAGS_json_out));
+  if (!measured.ok()) return Fail(measured);
   return 0;
 }
 

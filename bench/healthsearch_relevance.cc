@@ -41,14 +41,9 @@ int Run() {
     for (const v1::SearchResult& result : response->results()) ids.push_back(result.id());
     return ids;
   };
-  absl::StatusOr<Relevance> relevance = MeasureRelevance(*queries, search);
-  if (!relevance.ok()) return Fail(relevance.status());
-  EngineResult result;
-  result.set_engine("healthsearch");
-  *result.mutable_relevance() = *relevance;
-  if (absl::Status written = WriteJson(result, absl::GetFlag(FLAGS_json_out)); !written.ok()) {
-    return Fail(written);
-  }
+  absl::Status measured = MeasureEngine({.engine = "healthsearch"}, *queries,
+                                        [&] { return search; }, absl::GetFlag(FLAGS_json_out));
+  if (!measured.ok()) return Fail(measured);
   return 0;
 }
 

@@ -105,26 +105,17 @@ int Run() {
   absl::StatusOr<std::vector<int>> stream_counts = ParseStreamCounts(absl::GetFlag(FLAGS_streams));
   if (!stream_counts.ok()) return Fail(stream_counts.status());
 
-  EngineResult result;
-  const std::string engine = or_words ? "postgres-fts" : "postgres-fts-as-typed";
-  result.set_engine(engine);
-  result.set_notes(or_words ? "websearch_to_tsquery of the words joined by \"or\" (stopwords "
-                              "dropped); weighted tsvector A-D, GIN, ts_rank_cd"
-                            : "websearch_to_tsquery of the query as typed (ANDs every word); "
-                              "weighted tsvector A-D, GIN, ts_rank_cd");
-  absl::StatusOr<Relevance> relevance = MeasureRelevance(*queries, SearchOn(conninfo, or_words));
-  if (!relevance.ok()) return Fail(relevance.status());
-  *result.mutable_relevance() = *relevance;
-  for (const int streams : *stream_counts) {
-    *result.add_runs() = MeasureLoad({.engine = engine,
-                                      .streams = streams,
-                                      .warmup = absl::GetFlag(FLAGS_warmup),
-                                      .duration = absl::GetFlag(FLAGS_duration)},
-                                     *queries, [&] { return SearchOn(conninfo, or_words); });
-  }
-  if (absl::Status written = WriteJson(result, absl::GetFlag(FLAGS_json_out)); !written.ok()) {
-    return Fail(written);
-  }
+  absl::Status measured = MeasureEngine(
+      {.engine = or_words ? "postgres-fts" : "postgres-fts-as-typed",
+       .notes = or_words ? "websearch_to_tsquery of the words joined by \"or\" (stopwords "
+                           "dropped); weighted tsvector A-D, GIN, ts_rank_cd"
+                         : "websearch_to_tsquery of the query as typed (ANDs every word); "
+                           "weighted tsvector A-D, GIN, ts_rank_cd",
+       .streams = *stream_counts,
+       .warmup = absl::GetFlag(FLAGS_warmup),
+       .duration = absl::GetFlag(FLAGS_duration)},
+      *queries, [&] { return SearchOn(conninfo, or_words); }, absl::GetFlag(FLAGS_json_out));
+  if (!measured.ok()) return Fail(measured);
   return 0;
 }
 

@@ -24,10 +24,6 @@ ABSL_FLAG(std::string, listen, "0.0.0.0:50052", "HOST:PORT to listen on; port 0 
 ABSL_FLAG(std::string, metrics_listen, "0.0.0.0:9152",
           "HOST:PORT serving Prometheus metrics at /metrics; empty: none. If it cannot be "
           "bound, the service logs metrics_unavailable and serves without metrics");
-ABSL_FLAG(absl::Duration, drain_period, absl::Seconds(2),
-          "On SIGTERM/SIGINT, how long to go on serving while health reports NOT_SERVING");
-ABSL_FLAG(absl::Duration, grace_period, absl::Seconds(10),
-          "On SIGTERM/SIGINT, how long calls in flight may take to finish");
 
 namespace {
 
@@ -35,13 +31,6 @@ namespace {
 std::string BoundAddress(const std::string& listen, int port) {
   const size_t colon = listen.rfind(':');
   return absl::StrCat(colon == std::string::npos ? listen : listen.substr(0, colon), ":", port);
-}
-
-[[noreturn]] void Fail(const std::string& what, const absl::Status& status) {
-  healthsearch::LogLine("startup_failed")
-      .Add("error", absl::StrCat(what, status.message()))
-      .Write();
-  std::exit(1);
 }
 
 }  // namespace
@@ -57,34 +46,31 @@ int main(int argc, char** argv) {
   const std::string bundle_path = absl::GetFlag(FLAGS_bundle);
   const std::string listen = absl::GetFlag(FLAGS_listen);
   if (bundle_path.empty())
-    Fail("", absl::InvalidArgumentError("--bundle is required (see --help)"));
+    healthsearch::ExitOnStartupFailure(
+        "", absl::InvalidArgumentError("--bundle is required (see --help)"));
   const healthsearch::ServiceFlags flags = healthsearch::GetServiceFlags();
 
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
       healthsearch::ServerCredentialsFromFiles(flags.tls);
-  if (!credentials.ok()) Fail("", credentials.status());
+  if (!credentials.ok()) healthsearch::ExitOnStartupFailure("", credentials.status());
   absl::StatusOr<healthsearch::BundleVersion> version = healthsearch::ResolveBundle(bundle_path);
   if (!version.ok())
-    Fail(absl::StrCat("cannot serve bundle ", bundle_path, ": "), version.status());
+    healthsearch::ExitOnStartupFailure(absl::StrCat("cannot serve bundle ", bundle_path, ": "),
+                                       version.status());
   healthsearch::ServiceMetrics metrics;
   absl::StatusOr<std::unique_ptr<healthsearch::ContentServiceImpl>> service =
       healthsearch::ContentServiceImpl::Open(
           version->dir,
           {.metrics = &metrics, .log_requests = true, .log_requests_in_full = flags.log_queries});
   if (!service.ok())
-    Fail(absl::StrCat("cannot serve bundle ", bundle_path, ": "), service.status());
+    healthsearch::ExitOnStartupFailure(absl::StrCat("cannot serve bundle ", bundle_path, ": "),
+                                       service.status());
   metrics.SetBundle(version->manifest);
   absl::StatusOr<std::unique_ptr<healthsearch::GrpcServer>> server =
       healthsearch::GrpcServer::Start(listen, {service->get()}, healthsearch::kContentServiceName,
                                       *credentials);
-  if (!server.ok()) Fail("", server.status());
-  // Answers matter more than metrics: a port that cannot be bound is logged, not fatal.
-  if (const std::string metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
-      !metrics_listen.empty()) {
-    if (absl::Status s = metrics.ServeHttp(metrics_listen); !s.ok()) {
-      healthsearch::LogLine("metrics_unavailable").Add("error", s.message()).Write();
-    }
-  }
+  if (!server.ok()) healthsearch::ExitOnStartupFailure("", server.status());
+  healthsearch::ServeMetricsIfAsked(metrics, absl::GetFlag(FLAGS_metrics_listen));
   healthsearch::ContentServiceImpl* content = service->get();
   auto watcher = std::make_unique<healthsearch::BundleWatcher>(
       bundle_path, version->dir, flags.bundle_poll_interval,
@@ -96,20 +82,9 @@ int main(int argc, char** argv) {
       .AddInteger("articles", version->manifest.article_count())
       .Add("address", BoundAddress(listen, (*server)->port()))
       .AddInteger("metrics_port", metrics.http_port())
-      .Add("tls", flags.tls.cert_file.empty()        ? "off"
-                  : flags.tls.client_ca_file.empty() ? "on"
-                                                     : "mutual")
+      .Add("tls", healthsearch::TlsMode(flags.tls))
       .Write();
 
-  const int signal = healthsearch::WaitForTerminationSignal();
-  const absl::Duration grace = absl::GetFlag(FLAGS_grace_period);
-  healthsearch::LogLine("stopping")
-      .AddInteger("signal", signal)
-      .Add("grace_period", absl::FormatDuration(grace))
-      .Write();
-  watcher.reset();
-  (*server)->Drain(absl::GetFlag(FLAGS_drain_period));
-  (*server)->Shutdown(grace);
-  healthsearch::LogLine("stopped").Write();
+  healthsearch::ServeUntilTerminated(**server, std::move(watcher), flags);
   return 0;
 }

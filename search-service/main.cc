@@ -26,21 +26,6 @@ ABSL_FLAG(std::string, metrics_listen, "0.0.0.0:9151",
           "bound, the service logs metrics_unavailable and serves without metrics");
 ABSL_FLAG(std::string, ranking_config, "",
           "Ranking configuration (JSON, see config/ranking.json); built-in defaults if empty");
-ABSL_FLAG(absl::Duration, drain_period, absl::Seconds(2),
-          "On SIGTERM/SIGINT, how long to go on serving while health reports NOT_SERVING");
-ABSL_FLAG(absl::Duration, grace_period, absl::Seconds(10),
-          "After draining, how long calls in flight may take to finish before they are cancelled");
-
-namespace {
-
-[[noreturn]] void Fail(const std::string& what, const absl::Status& status, int exit_code = 1) {
-  healthsearch::LogLine("startup_failed")
-      .Add("error", absl::StrCat(what, status.message()))
-      .Write();
-  std::exit(exit_code);
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   healthsearch::BlockTerminationSignals();
@@ -51,24 +36,26 @@ int main(int argc, char** argv) {
   healthsearch::AcceptDashedFlagNames(argc, argv);
   absl::ParseCommandLine(argc, argv);
   const std::string bundle = absl::GetFlag(FLAGS_bundle);
-  if (bundle.empty()) Fail("", absl::InvalidArgumentError("--bundle is required (see --help)"), 2);
+  if (bundle.empty())
+    healthsearch::ExitOnStartupFailure(
+        "", absl::InvalidArgumentError("--bundle is required (see --help)"), 2);
   const healthsearch::ServiceFlags flags = healthsearch::GetServiceFlags();
 
   healthsearch::config::RankingConfig ranking;
   if (const std::string path = absl::GetFlag(FLAGS_ranking_config); !path.empty()) {
     absl::StatusOr<healthsearch::config::RankingConfig> loaded =
         healthsearch::LoadRankingConfig(path);
-    if (!loaded.ok()) Fail("", loaded.status());
+    if (!loaded.ok()) healthsearch::ExitOnStartupFailure("", loaded.status());
     ranking = *std::move(loaded);
   }
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
       healthsearch::ServerCredentialsFromFiles(flags.tls);
-  if (!credentials.ok()) Fail("", credentials.status());
+  if (!credentials.ok()) healthsearch::ExitOnStartupFailure("", credentials.status());
   absl::StatusOr<healthsearch::BundleVersion> version = healthsearch::ResolveBundle(bundle);
-  if (!version.ok()) Fail("cannot serve: ", version.status());
+  if (!version.ok()) healthsearch::ExitOnStartupFailure("cannot serve: ", version.status());
   absl::StatusOr<std::unique_ptr<healthsearch::Searcher>> searcher =
       healthsearch::Searcher::Open(version->dir, ranking);
-  if (!searcher.ok()) Fail("cannot serve: ", searcher.status());
+  if (!searcher.ok()) healthsearch::ExitOnStartupFailure("cannot serve: ", searcher.status());
 
   healthsearch::ServiceMetrics metrics;
   metrics.SetBundle(version->manifest);
@@ -78,14 +65,8 @@ int main(int argc, char** argv) {
   absl::StatusOr<std::unique_ptr<healthsearch::GrpcServer>> server =
       healthsearch::GrpcServer::Start(absl::GetFlag(FLAGS_listen), {&service},
                                       healthsearch::kSearchServiceName, *credentials);
-  if (!server.ok()) Fail("", server.status());
-  // Answers matter more than metrics: a port that cannot be bound is logged, not fatal.
-  if (const std::string metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
-      !metrics_listen.empty()) {
-    if (absl::Status s = metrics.ServeHttp(metrics_listen); !s.ok()) {
-      healthsearch::LogLine("metrics_unavailable").Add("error", s.message()).Write();
-    }
-  }
+  if (!server.ok()) healthsearch::ExitOnStartupFailure("", server.status());
+  healthsearch::ServeMetricsIfAsked(metrics, absl::GetFlag(FLAGS_metrics_listen));
   auto watcher = std::make_unique<healthsearch::BundleWatcher>(
       bundle, version->dir, flags.bundle_poll_interval,
       [&](const healthsearch::BundleVersion& next) -> absl::Status {
@@ -102,16 +83,9 @@ int main(int argc, char** argv) {
       .AddInteger("articles", version->manifest.article_count())
       .AddInteger("port", (*server)->port())
       .AddInteger("metrics_port", metrics.http_port())
-      .Add("tls", flags.tls.cert_file.empty()        ? "off"
-                  : flags.tls.client_ca_file.empty() ? "on"
-                                                     : "mutual")
+      .Add("tls", healthsearch::TlsMode(flags.tls))
       .Write();
 
-  const int signal = healthsearch::WaitForTerminationSignal();
-  healthsearch::LogLine("stopping").AddInteger("signal", signal).Write();
-  watcher.reset();
-  (*server)->Drain(absl::GetFlag(FLAGS_drain_period));
-  (*server)->Shutdown(absl::GetFlag(FLAGS_grace_period));
-  healthsearch::LogLine("stopped").Write();
+  healthsearch::ServeUntilTerminated(**server, std::move(watcher), flags);
   return 0;
 }

@@ -41,6 +41,7 @@
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
 
+#include "bench/bench_support.h"
 #include "common/grpc_serving.h"
 #include "healthsearch/eval/judged_query.pb.h"
 #include "healthsearch/v1/search_service.grpc.pb.h"
@@ -159,19 +160,6 @@ absl::StatusOr<QueryMix> LoadQueryMix(const fs::path& path) {
   }
   if (mix.requests.empty()) return absl::InvalidArgumentError(path.string() + ": no queries");
   return mix;
-}
-
-absl::StatusOr<std::vector<int>> ParseStreamCounts(const std::vector<std::string>& values) {
-  std::vector<int> counts;
-  for (const std::string& value : values) {
-    int count = 0;
-    if (!absl::SimpleAtoi(value, &count) || count < 1) {
-      return absl::InvalidArgumentError(absl::StrCat("--streams: not a positive count: ", value));
-    }
-    counts.push_back(count);
-  }
-  if (counts.empty()) return absl::InvalidArgumentError("--streams: no stream counts");
-  return counts;
 }
 
 absl::Status BuildTemporaryBundle(const fs::path& corpus, const fs::path& source_dir,
@@ -494,7 +482,8 @@ int Run() {
                  "--help)\n");
     return 2;
   }
-  absl::StatusOr<std::vector<int>> stream_counts = ParseStreamCounts(absl::GetFlag(FLAGS_streams));
+  absl::StatusOr<std::vector<int>> stream_counts =
+      bench::ParseStreamCounts(absl::GetFlag(FLAGS_streams));
   if (!stream_counts.ok()) return Fail(stream_counts.status());
   fs::path queries_path = absl::GetFlag(FLAGS_queries);
   if (queries_path.empty()) queries_path = source_dir / "relevance" / "medquad-tune.jsonl";

@@ -306,6 +306,30 @@ struct AsyncCall {
   std::unique_ptr<grpc::ClientAsyncResponseReader<Response>> reader;
 };
 
+// Starts a call, `start(context, queue)` making its reader; its end is
+// reported on `queue`.
+template <typename Response, typename Start>
+std::unique_ptr<AsyncCall<Response>> StartCall(grpc::CompletionQueue& queue, const Start& start,
+                                               absl::Duration deadline = absl::InfiniteDuration()) {
+  auto call = std::make_unique<AsyncCall<Response>>();
+  if (deadline != absl::InfiniteDuration()) {
+    call->context.set_deadline(absl::ToChronoTime(absl::Now() + deadline));
+  }
+  call->reader = start(&call->context, &queue);
+  call->reader->Finish(&call->response, &call->status, call.get());
+  return call;
+}
+
+// Waits for `count` calls on `queue` to end; false if the queue shut down first.
+bool AwaitCalls(grpc::CompletionQueue& queue, int count) {
+  for (int i = 0; i < count; ++i) {
+    void* tag;
+    bool ok;
+    if (!queue.Next(&tag, &ok)) return false;
+  }
+  return true;
+}
+
 // Counts the outcomes by code; OK responses must equal `expected`.
 template <typename Response>
 std::map<grpc::StatusCode, int> Outcomes(
@@ -344,17 +368,14 @@ TEST_F(ServiceLimitsTest, TwoThousandConcurrentSearchesAllEndCleanly) {
   grpc::CompletionQueue queue;
   std::vector<std::unique_ptr<AsyncCall<v1::SearchResponse>>> calls;
   for (int i = 0; i < kConcurrentCalls; ++i) {
-    auto call = std::make_unique<AsyncCall<v1::SearchResponse>>();
-    call->context.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(5));
-    call->reader = search_stub_->AsyncSearch(&call->context, request, &queue);
-    call->reader->Finish(&call->response, &call->status, call.get());
-    calls.push_back(std::move(call));
+    calls.push_back(StartCall<v1::SearchResponse>(
+        queue,
+        [&](grpc::ClientContext* context, grpc::CompletionQueue* cq) {
+          return search_stub_->AsyncSearch(context, request, cq);
+        },
+        absl::Minutes(5)));
   }
-  for (int i = 0; i < kConcurrentCalls; ++i) {
-    void* tag;
-    bool ok;
-    ASSERT_TRUE(queue.Next(&tag, &ok));
-  }
+  ASSERT_TRUE(AwaitCalls(queue, kConcurrentCalls));
   int mismatches = 0;
   ExpectOnlyCleanOutcomes(Outcomes(calls, *expected, &mismatches), mismatches);
   ExpectBothServing();
@@ -371,17 +392,14 @@ TEST_F(ServiceLimitsTest, TwoThousandConcurrentGetsAllEndCleanly) {
   grpc::CompletionQueue queue;
   std::vector<std::unique_ptr<AsyncCall<v1::Condition>>> calls;
   for (int i = 0; i < kConcurrentCalls; ++i) {
-    auto call = std::make_unique<AsyncCall<v1::Condition>>();
-    call->context.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(5));
-    call->reader = content_stub_->AsyncGetCondition(&call->context, request, &queue);
-    call->reader->Finish(&call->response, &call->status, call.get());
-    calls.push_back(std::move(call));
+    calls.push_back(StartCall<v1::Condition>(
+        queue,
+        [&](grpc::ClientContext* context, grpc::CompletionQueue* cq) {
+          return content_stub_->AsyncGetCondition(context, request, cq);
+        },
+        absl::Minutes(5)));
   }
-  for (int i = 0; i < kConcurrentCalls; ++i) {
-    void* tag;
-    bool ok;
-    ASSERT_TRUE(queue.Next(&tag, &ok));
-  }
+  ASSERT_TRUE(AwaitCalls(queue, kConcurrentCalls));
   int mismatches = 0;
   ExpectOnlyCleanOutcomes(Outcomes(calls, expected, &mismatches), mismatches);
   ExpectBothServing();
@@ -398,14 +416,14 @@ TEST_F(ServiceLimitsTest, CallsCancelledMidWayLeaveTheServicesHealthy) {
   v1::ListConditionsRequest list;
   list.set_page_size(1000);
   for (int i = 0; i < 300; ++i) {
-    auto call = std::make_unique<AsyncCall<v1::SearchResponse>>();
-    call->reader = search_stub_->AsyncSearch(&call->context, search, &queue);
-    call->reader->Finish(&call->response, &call->status, call.get());
-    searches.push_back(std::move(call));
-    auto listing = std::make_unique<AsyncCall<v1::ListConditionsResponse>>();
-    listing->reader = content_stub_->AsyncListConditions(&listing->context, list, &queue);
-    listing->reader->Finish(&listing->response, &listing->status, listing.get());
-    lists.push_back(std::move(listing));
+    searches.push_back(StartCall<v1::SearchResponse>(
+        queue, [&](grpc::ClientContext* context, grpc::CompletionQueue* cq) {
+          return search_stub_->AsyncSearch(context, search, cq);
+        }));
+    lists.push_back(StartCall<v1::ListConditionsResponse>(
+        queue, [&](grpc::ClientContext* context, grpc::CompletionQueue* cq) {
+          return content_stub_->AsyncListConditions(context, list, cq);
+        }));
     if (i % 3 == 0) {
       searches[i / 2]->context.TryCancel();
       lists[i / 2]->context.TryCancel();
@@ -415,11 +433,7 @@ TEST_F(ServiceLimitsTest, CallsCancelledMidWayLeaveTheServicesHealthy) {
     searches[i]->context.TryCancel();
     lists[i]->context.TryCancel();
   }
-  for (int i = 0; i < 600; ++i) {
-    void* tag;
-    bool ok;
-    ASSERT_TRUE(queue.Next(&tag, &ok));
-  }
+  ASSERT_TRUE(AwaitCalls(queue, 600));
   int cancelled = 0;
   for (const auto& call : searches) {
     EXPECT_THAT(call->status.error_code(),
@@ -478,20 +492,16 @@ TEST(ServiceLoadClient, DISABLED_CallsUntilKilled) {
     std::vector<std::unique_ptr<AsyncCall<v1::SearchResponse>>> searches;
     std::vector<std::unique_ptr<AsyncCall<v1::ListConditionsResponse>>> lists;
     for (int i = 0; i < 100; ++i) {
-      auto call = std::make_unique<AsyncCall<v1::SearchResponse>>();
-      call->reader = search_stub->AsyncSearch(&call->context, search, &queue);
-      call->reader->Finish(&call->response, &call->status, call.get());
-      searches.push_back(std::move(call));
-      auto listing = std::make_unique<AsyncCall<v1::ListConditionsResponse>>();
-      listing->reader = content_stub->AsyncListConditions(&listing->context, list, &queue);
-      listing->reader->Finish(&listing->response, &listing->status, listing.get());
-      lists.push_back(std::move(listing));
+      searches.push_back(StartCall<v1::SearchResponse>(
+          queue, [&](grpc::ClientContext* context, grpc::CompletionQueue* cq) {
+            return search_stub->AsyncSearch(context, search, cq);
+          }));
+      lists.push_back(StartCall<v1::ListConditionsResponse>(
+          queue, [&](grpc::ClientContext* context, grpc::CompletionQueue* cq) {
+            return content_stub->AsyncListConditions(context, list, cq);
+          }));
     }
-    for (int i = 0; i < 200; ++i) {
-      void* tag;
-      bool ok;
-      queue.Next(&tag, &ok);
-    }
+    AwaitCalls(queue, 200);
     if (batch == 0) ::healthsearch::testing::WriteTextFile(parts[2], "");
   }
 }
