@@ -31,8 +31,8 @@ bool IsServer(const std::string& engine) { return engine.rfind("postgres", 0) ==
 
 double Megabytes(int64_t bytes) { return bytes / 1e6; }
 
-std::string Number(double value, const char* format = "%.0f") {
-  return value > 0 ? absl::StrFormat(format, value) : "–";
+std::string Number(double value, int decimals = 0) {
+  return value > 0 ? absl::StrFormat("%.*f", decimals, value) : "–";
 }
 
 // QPS per (engine, streams) for one corpus.
@@ -85,8 +85,8 @@ void RenderCorpus(const BenchReport& report, const CorpusInfo& corpus, std::stri
   for (const EngineResult& engine : report.engines()) {
     if (engine.corpus() != corpus.name()) continue;
     absl::StrAppendFormat(&md, "| %s | %s | %s | %s | %s | %s | %s |\n", engine.engine(),
-                          Number(engine.build().seconds(), "%.1f"),
-                          Number(Megabytes(engine.build().index_bytes()), "%.1f"),
+                          Number(engine.build().seconds(), 1),
+                          Number(Megabytes(engine.build().index_bytes()), 1),
                           Number(engine.build().peak_rss_kb() / 1e3),
                           Number(engine.search_peak_rss_kb() / 1e3),
                           RelevanceCell(engine.relevance()), engine.notes());
@@ -120,7 +120,7 @@ void RenderIndexing(const BenchReport& report, std::string& md) {
                           row.records(), row.indexer_records_per_second(),
                           row.indexer_peak_rss_kb() / 1e3,
                           Number(row.baseline_records_per_second()),
-                          Number(row.baseline_peak_rss_kb() / 1e3), Number(row.ratio(), "%.2f"));
+                          Number(row.baseline_peak_rss_kb() / 1e3), Number(row.ratio(), 2));
   }
 }
 

@@ -306,8 +306,13 @@ std::string CorrectSpelling(const Xapian::Database& db, const std::string& query
       corrected.push_back(query[i++]);
       continue;
     }
+    // An apostrophe between letters stays in the word, as the indexer's
+    // TermGenerator keeps it: "Hashimoto's" is one term.
     size_t end = i;
-    while (end < query.size() && is_word_byte(end)) ++end;
+    while (end < query.size() && is_word_byte(end)) {
+      ++end;
+      if (end + 1 < query.size() && query[end] == '\'' && is_word_byte(end + 1)) ++end;
+    }
     const std::string word(query, i, end - i);
     const std::string lower = absl::AsciiStrToLower(word);
     std::string replacement = word;

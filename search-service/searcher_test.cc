@@ -169,6 +169,13 @@ TEST_F(SearcherTest, SpellingCorrectionCanBeTurnedOff) {
 
 TEST_F(SearcherTest, CorrectlySpelledQueriesAreLeftAlone) {
   EXPECT_THAT(MustSearch("muscle cramps").corrected_query(), IsEmpty());
+  // Possessive names are indexed whole; "Hashimoto" alone is in no record.
+  for (const char* name : {"Hashimoto's thyroiditis", "Athlete's foot", "Crohn's disease"}) {
+    v1::SearchResponse response = MustSearch(name);
+    EXPECT_THAT(response.corrected_query(), IsEmpty()) << name;
+    ASSERT_FALSE(response.results().empty()) << name;
+    EXPECT_EQ(response.results(0).title(), name);
+  }
 }
 
 TEST_F(SearcherTest, HonoursNotAndPhrases) {

@@ -279,23 +279,28 @@ TEST_F(ContentServiceConcurrencyTest, ManyClientsGetExactlyTheIndexedRecords) {
   HEALTHSEARCH_REQUIRE_MEDQUAD(corpus_dir);
   ASSERT_NE(service_, nullptr);
 
-  // Page sizes above 1,000 are clamped; only a corpus this large shows it.
-  // A full page of MedQuAD conditions is larger than gRPC's default 4 MiB
-  // client receive limit.
-  ASSERT_GT(conditions_->sorted_ids.size(), 1000u);
-  grpc::ChannelArguments large_messages;
-  large_messages.SetMaxReceiveMessageSize(64 << 20);
-  auto stub = v1::ContentService::NewStub(grpc::CreateCustomChannel(
-      *address_, grpc::InsecureChannelCredentials(), large_messages));
-  v1::ListConditionsRequest clamped;
-  clamped.set_page_size(5000);
-  v1::ListConditionsResponse clamped_page;
-  grpc::ClientContext clamped_context;
-  const grpc::Status clamped_status = stub->ListConditions(&clamped_context, clamped, &clamped_page);
-  ASSERT_TRUE(clamped_status.ok()) << clamped_status.error_message();
-  EXPECT_EQ(clamped_page.conditions_size(), 1000);
-  EXPECT_FALSE(clamped_page.next_page_token().empty());
-  EXPECT_EQ(clamped_page.conditions(999).id(), conditions_->sorted_ids[999]);
+  // Page sizes above 1,000 are clamped; only a corpus this large shows it
+  // (not the slice the sanitizer builds read). A full page of MedQuAD
+  // conditions is larger than gRPC's default 4 MiB client receive limit.
+  if (!::healthsearch::testing::MedquadIsSliced()) {
+    ASSERT_GT(conditions_->sorted_ids.size(), 1000u);
+  }
+  if (conditions_->sorted_ids.size() > 1000u) {
+    grpc::ChannelArguments large_messages;
+    large_messages.SetMaxReceiveMessageSize(64 << 20);
+    auto stub = v1::ContentService::NewStub(grpc::CreateCustomChannel(
+        *address_, grpc::InsecureChannelCredentials(), large_messages));
+    v1::ListConditionsRequest clamped;
+    clamped.set_page_size(5000);
+    v1::ListConditionsResponse clamped_page;
+    grpc::ClientContext clamped_context;
+    const grpc::Status clamped_status =
+        stub->ListConditions(&clamped_context, clamped, &clamped_page);
+    ASSERT_TRUE(clamped_status.ok()) << clamped_status.error_message();
+    EXPECT_EQ(clamped_page.conditions_size(), 1000);
+    EXPECT_FALSE(clamped_page.next_page_token().empty());
+    EXPECT_EQ(clamped_page.conditions(999).id(), conditions_->sorted_ids[999]);
+  }
 
   Problems problems;
   std::vector<std::thread> threads;

@@ -2,6 +2,7 @@
 // and every answer identical to the single-threaded one.
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
 
@@ -30,7 +31,8 @@ constexpr int kDistinctQueries = 200;
 // misspelling of each tenth name.
 std::vector<v1::SearchRequest> QueryMix(const Corpus& corpus) {
   std::vector<v1::SearchRequest> requests;
-  for (size_t i = 0; requests.size() < kDistinctQueries && i < corpus.conditions.size(); i += 17) {
+  const size_t step = std::max<size_t>(1, corpus.conditions.size() / kDistinctQueries);
+  for (size_t i = 0; requests.size() < kDistinctQueries && i < corpus.conditions.size(); i += step) {
     const v1::Condition& condition = corpus.conditions[i];
     v1::SearchRequest request;
     std::string query = condition.name();
