@@ -68,7 +68,8 @@ std::string SnippetSource(const Record& record) {
   for (const v1::Section& section : record.sections()) {
     if (text.size() + 1 >= text::kSnippetSourceBytes) break;
     if (!text.empty()) text += ' ';
-    absl::StrAppend(&text, text::TruncatedText(section.text(), text::kSnippetSourceBytes - text.size()));
+    absl::StrAppend(&text,
+                    text::TruncatedText(section.text(), text::kSnippetSourceBytes - text.size()));
   }
   return text;
 }
