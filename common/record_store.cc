@@ -231,7 +231,8 @@ CheckedFiles& Checked() {
 absl::StatusOr<RecordStoreReader> RecordStoreReader::Open(const fs::path& path) {
   std::error_code error;
   if (!fs::is_regular_file(path, error)) {
-    return absl::NotFoundError(absl::StrCat("no record store at ", path.string()));
+    return absl::NotFoundError(absl::StrCat("no record store at ", path.string(),
+                                            error ? absl::StrCat(" (", error.message(), ")") : ""));
   }
   // immutable=1: a published bundle never changes, so SQLite may skip locking
   // (which also lets it work on a read-only volume).

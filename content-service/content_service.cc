@@ -12,6 +12,7 @@
 
 #include "common/bundle.h"
 #include "common/grpc_serving.h"
+#include "common/object_pool.h"
 #include "common/page_token.h"
 #include "common/record_store.h"
 
@@ -115,47 +116,20 @@ absl::Status List(RecordStoreReader& store, Lister<Record> list,
 
 }  // namespace
 
-// Read-only connections to one store. The mutex guards only the idle list;
-// reads run outside it, each on a connection no other call holds.
-class ContentServiceImpl::ReaderPool {
- public:
-  ReaderPool(std::filesystem::path path, RecordStoreReader first) : path_(std::move(path)) {
-    idle_.push_back(std::make_unique<RecordStoreReader>(std::move(first)));
-  }
-
-  // An idle connection, or a new one when every connection is in use.
-  absl::StatusOr<std::unique_ptr<RecordStoreReader>> Acquire() {
-    {
-      absl::MutexLock lock(&mutex_);
-      if (!idle_.empty()) {
-        std::unique_ptr<RecordStoreReader> reader = std::move(idle_.back());
-        idle_.pop_back();
-        return reader;
-      }
-    }
-    absl::StatusOr<RecordStoreReader> reader = RecordStoreReader::Open(path_);
-    if (!reader.ok()) {
-      return absl::UnavailableError(
-          absl::StrCat("cannot open another record store connection: ",
-                       reader.status().message()));
-    }
-    return std::make_unique<RecordStoreReader>(*std::move(reader));
-  }
-
-  void Release(std::unique_ptr<RecordStoreReader> reader) {
-    absl::MutexLock lock(&mutex_);
-    idle_.push_back(std::move(reader));
-  }
-
- private:
-  const std::filesystem::path path_;
-  absl::Mutex mutex_;
-  std::vector<std::unique_ptr<RecordStoreReader>> idle_ ABSL_GUARDED_BY(mutex_);
-};
-
 struct ContentServiceImpl::Served {
+  explicit Served(const std::filesystem::path& records_path)
+      : readers([records_path]() -> absl::StatusOr<std::unique_ptr<RecordStoreReader>> {
+          absl::StatusOr<RecordStoreReader> reader = RecordStoreReader::Open(records_path);
+          if (!reader.ok()) {
+            return absl::UnavailableError(absl::StrCat(
+                "cannot open another record store connection: ", reader.status().message()));
+          }
+          return std::make_unique<RecordStoreReader>(*std::move(reader));
+        }) {}
+
   bundle::Manifest manifest;
-  std::unique_ptr<ReaderPool> readers;
+  // Read-only connections to the store, each used by one call at a time.
+  mutable ObjectPool<RecordStoreReader> readers;
 };
 
 absl::StatusOr<std::shared_ptr<const ContentServiceImpl::Served>> ContentServiceImpl::OpenVersion(
@@ -164,9 +138,9 @@ absl::StatusOr<std::shared_ptr<const ContentServiceImpl::Served>> ContentService
   if (!reader.ok()) {
     return absl::FailedPreconditionError(reader.status().message());
   }
-  auto served = std::make_shared<Served>();
+  auto served = std::make_shared<Served>(version.records_path());
   served->manifest = version.manifest;
-  served->readers = std::make_unique<ReaderPool>(version.records_path(), *std::move(reader));
+  served->readers.AddIdle(std::make_unique<RecordStoreReader>(*std::move(reader)));
   return served;
 }
 
@@ -214,11 +188,10 @@ grpc::ServerUnaryReactor* ContentServiceImpl::Serve(
   call.SetBundleVersion(served->manifest.version());
   if (absl::Status wanted = call.CheckStillWanted(); !wanted.ok()) return call.Finish(wanted);
   absl::Status status;
-  absl::StatusOr<std::unique_ptr<RecordStoreReader>> reader = served->readers->Acquire();
+  absl::StatusOr<ObjectPool<RecordStoreReader>::Lease> reader = served->readers.Acquire();
   if (reader.ok()) {
     int64_t result_count = 0;
     status = read(**reader, served->manifest, &result_count);
-    served->readers->Release(*std::move(reader));
     if (status.ok()) call.SetResultCount(result_count);
   } else {
     status = reader.status();

@@ -69,7 +69,6 @@ class ContentServiceImpl final : public v1::ContentService::CallbackService {
                                          v1::ListArticlesResponse* response) override;
 
  private:
-  class ReaderPool;
   // One bundle version's manifest and store connections.
   struct Served;
 

@@ -7,7 +7,6 @@
 #include <fstream>
 #include <sstream>
 #include <map>
-#include <mutex>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -17,11 +16,11 @@
 #include <absl/strings/ascii.h>
 #include <absl/strings/str_cat.h>
 #include <absl/strings/str_split.h>
-#include <absl/synchronization/mutex.h>
 
 #include <google/protobuf/util/json_util.h>
 
 #include "common/corpus_reader.h"
+#include "common/object_pool.h"
 #include "common/page_token.h"
 #include "common/text_analysis.h"
 #include "healthsearch/bundle/document_data.pb.h"
@@ -31,64 +30,9 @@
 namespace healthsearch {
 namespace {
 
-// Xapian databases are not thread-safe: each call leases one of its own. At
-// most `max_leases` searches run at once; more only take turns on the CPUs
-// and evict each other's caches, so later callers wait for a lease.
-class DatabasePool {
- public:
-  DatabasePool(std::string path, int max_leases) : path_(std::move(path)), max_leases_(max_leases) {}
-
-  class Lease {
-   public:
-    Lease(DatabasePool& pool, std::unique_ptr<Xapian::Database> db)
-        : pool_(pool), db_(std::move(db)) {}
-    ~Lease() { pool_.Return(std::move(db_)); }
-    Xapian::Database& db() { return *db_; }
-
-   private:
-    DatabasePool& pool_;
-    std::unique_ptr<Xapian::Database> db_;
-  };
-
-  // Throws Xapian::Error if the database cannot be opened.
-  Lease Acquire() {
-    std::unique_ptr<Xapian::Database> db;
-    {
-      absl::MutexLock lock(&mutex_, absl::Condition(this, &DatabasePool::HasLeaseLeft));
-      ++leased_;
-      if (!free_.empty()) {
-        db = std::move(free_.back());
-        free_.pop_back();
-      }
-    }
-    if (db == nullptr) {
-      try {
-        db = std::make_unique<Xapian::Database>(path_);
-      } catch (...) {
-        Return(nullptr);
-        throw;
-      }
-    }
-    return Lease(*this, std::move(db));
-  }
-
- private:
-  bool HasLeaseLeft() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) { return leased_ < max_leases_; }
-
-  void Return(std::unique_ptr<Xapian::Database> db) {
-    absl::MutexLock lock(&mutex_);
-    --leased_;
-    if (db != nullptr) free_.push_back(std::move(db));
-  }
-
-  const std::string path_;
-  const int max_leases_;
-  absl::Mutex mutex_;
-  int leased_ ABSL_GUARDED_BY(mutex_) = 0;
-  std::vector<std::unique_ptr<Xapian::Database>> free_ ABSL_GUARDED_BY(mutex_);
-};
-
-// Searches that may run at once: one per CPU.
+// Searches that may run at once: one per CPU. Xapian databases are not
+// thread-safe, so each search leases a handle of its own; more searches at
+// once would only take turns on the CPUs and evict each other's caches.
 int MaxConcurrentSearches() {
   return std::max(2, static_cast<int>(std::thread::hardware_concurrency()));
 }
@@ -358,9 +302,20 @@ absl::StatusOr<config::RankingConfig> LoadRankingConfig(const std::filesystem::p
 
 class Searcher::Impl {
  public:
-  Impl(BundleVersion bundle, const config::RankingConfig& ranking)
+  Impl(BundleVersion bundle, const config::RankingConfig& ranking,
+       std::unique_ptr<Xapian::Database> first_handle)
       : bundle_(std::move(bundle)),
-        pool_(bundle_.xapian_path().string(), MaxConcurrentSearches()),
+        handles_(
+            [path = bundle_.xapian_path().string()]()
+                -> absl::StatusOr<std::unique_ptr<Xapian::Database>> {
+              try {
+                return std::make_unique<Xapian::Database>(path);
+              } catch (const Xapian::Error& e) {
+                return absl::UnavailableError(
+                    absl::StrCat("cannot open another handle on the index: ", e.get_description()));
+              }
+            },
+            MaxConcurrentSearches()),
         weight_(ranking.bm25().has_k1() ? ranking.bm25().k1() : 2.0,
                 ranking.bm25().has_k2() ? ranking.bm25().k2() : 0.0,
                 ranking.bm25().has_k3() ? ranking.bm25().k3() : 1.0,
@@ -376,11 +331,13 @@ class Searcher::Impl {
     for (const auto& [source, prior] : ranking.source_priors()) {
       source_priors_[text::AsciiLower(source)] = prior;
     }
+    handles_.AddIdle(std::move(first_handle));
   }
 
   absl::Status LoadSuggestions() {
-    DatabasePool::Lease lease = pool_.Acquire();
-    Xapian::Database& db = lease.db();
+    absl::StatusOr<ObjectPool<Xapian::Database>::Lease> handle = handles_.Acquire();
+    if (!handle.ok()) return handle.status();
+    Xapian::Database& db = **handle;
     const std::string condition_term = text::BooleanTerm(text::kTypePrefix, text::kConditionType);
     for (auto it = db.postlist_begin(condition_term); it != db.postlist_end(condition_term); ++it) {
       bundle::DocumentData condition;
@@ -460,8 +417,9 @@ class Searcher::Impl {
 
     if (absl::Status s = CheckFilterLists(request); !s.ok()) return s;
 
-    DatabasePool::Lease lease = pool_.Acquire();
-    Xapian::Database& db = lease.db();
+    absl::StatusOr<ObjectPool<Xapian::Database>::Lease> handle = handles_.Acquire();
+    if (!handle.ok()) return handle.status();
+    Xapian::Database& db = **handle;
     v1::SearchResponse response;
     std::string query_text = request.query();
     if (!request.disable_spelling_correction()) {
@@ -847,7 +805,7 @@ class Searcher::Impl {
   }
 
   BundleVersion bundle_;
-  DatabasePool pool_;
+  ObjectPool<Xapian::Database> handles_;
   const Xapian::BM25Weight weight_;
   const double phrase_boost_;
   const double synonym_weight_;
@@ -868,7 +826,8 @@ absl::StatusOr<std::unique_ptr<Searcher>> Searcher::Open(const std::filesystem::
   absl::StatusOr<BundleVersion> bundle = ResolveBundle(bundle_path);
   if (!bundle.ok()) return bundle.status();
   try {
-    auto impl = std::make_unique<Impl>(*std::move(bundle), ranking);
+    auto first_handle = std::make_unique<Xapian::Database>(bundle->xapian_path().string());
+    auto impl = std::make_unique<Impl>(*std::move(bundle), ranking, std::move(first_handle));
     if (absl::Status s = impl->LoadSuggestions(); !s.ok()) return s;
     return std::unique_ptr<Searcher>(new Searcher(std::move(impl)));
   } catch (const Xapian::Error& e) {

@@ -298,6 +298,18 @@ TEST_F(BundleSwapTest, BrokenBundleKeepsThePreviousOneServing) {
   EXPECT_EQ(seen_.failure_count(), 0) << ::testing::PrintToString(seen_.failures());
 }
 
+// The indexer keeps only the version it publishes and the one it replaced,
+// so a slow watcher can still be serving a version that is deleted: it must
+// go on from the files it holds open, never opening them again.
+TEST_F(BundleSwapTest, AServedVersionDeletedUnderTheServicesKeepsServing) {
+  fs::remove_all(fs::canonical(bundle_));
+  StartClients(8);
+  absl::SleepFor(absl::Seconds(2));
+  StopClients();
+  EXPECT_EQ(seen_.failure_count(), 0) << ::testing::PrintToString(seen_.failures());
+  EXPECT_GT(seen_.calls(), 16);
+}
+
 TEST_F(BundleSwapTest, PageTokenOfTheOldVersionIsRefusedClearly) {
   grpc::ClientContext list_context;
   v1::ListConditionsRequest list;

@@ -1,0 +1,120 @@
+#include "common/object_pool.h"
+
+#include <atomic>
+#include <memory>
+#include <thread>
+
+#include <absl/synchronization/notification.h>
+#include <absl/time/clock.h>
+#include <absl/time/time.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "testing/test_support.h"
+
+namespace healthsearch {
+namespace {
+
+using ::healthsearch::testing::StatusIs;
+
+// Each opened object holds the number of objects opened before it.
+struct Counted {
+  int serial;
+};
+
+class CountingOpener {
+ public:
+  absl::StatusOr<std::unique_ptr<Counted>> operator()() {
+    if (fail_) return absl::UnavailableError("cannot open");
+    return std::make_unique<Counted>(Counted{opened_++});
+  }
+  void set_fail(bool fail) { fail_ = fail; }
+  int opened() const { return opened_; }
+
+ private:
+  std::atomic<int> opened_ = 0;
+  std::atomic<bool> fail_ = false;
+};
+
+TEST(ObjectPoolTest, ReusesWhatWasGivenBackAndOpensOnlyWhenNothingIsIdle) {
+  CountingOpener opener;
+  ObjectPool<Counted> pool([&] { return opener(); });
+  {
+    absl::StatusOr<ObjectPool<Counted>::Lease> first = pool.Acquire();
+    ASSERT_TRUE(first.ok());
+    absl::StatusOr<ObjectPool<Counted>::Lease> second = pool.Acquire();
+    ASSERT_TRUE(second.ok());
+    EXPECT_EQ((*first)->serial, 0);
+    EXPECT_EQ((*second)->serial, 1);
+  }
+  for (int i = 0; i < 10; ++i) {
+    absl::StatusOr<ObjectPool<Counted>::Lease> lease = pool.Acquire();
+    ASSERT_TRUE(lease.ok());
+  }
+  EXPECT_EQ(opener.opened(), 2);
+}
+
+TEST(ObjectPoolTest, AnObjectAddedIdleIsLeasedFirst) {
+  CountingOpener opener;
+  ObjectPool<Counted> pool([&] { return opener(); });
+  pool.AddIdle(std::make_unique<Counted>(Counted{42}));
+  absl::StatusOr<ObjectPool<Counted>::Lease> lease = pool.Acquire();
+  ASSERT_TRUE(lease.ok());
+  EXPECT_EQ((*lease)->serial, 42);
+  EXPECT_EQ(opener.opened(), 0);
+}
+
+TEST(ObjectPoolTest, AFailedOpenIsReturnedAndFreesItsPlace) {
+  CountingOpener opener;
+  ObjectPool<Counted> pool([&] { return opener(); }, /*max_leases=*/1);
+  opener.set_fail(true);
+  EXPECT_THAT(pool.Acquire().status(),
+              StatusIs(absl::StatusCode::kUnavailable, ::testing::HasSubstr("cannot open")));
+  opener.set_fail(false);
+  // Had the failure kept its lease, this would wait for ever.
+  EXPECT_TRUE(pool.Acquire().ok());
+}
+
+TEST(ObjectPoolTest, WhenNoMoreCanBeOpenedCallersTakeTurnsOnTheOpenOnes) {
+  CountingOpener opener;
+  ObjectPool<Counted> pool([&] { return opener(); });
+  absl::StatusOr<ObjectPool<Counted>::Lease> first = pool.Acquire();
+  ASSERT_TRUE(first.ok());
+  auto held = std::make_unique<ObjectPool<Counted>::Lease>(*std::move(first));
+  opener.set_fail(true);
+  absl::Notification acquired;
+  std::thread waiter([&] {
+    absl::StatusOr<ObjectPool<Counted>::Lease> lease = pool.Acquire();
+    ASSERT_TRUE(lease.ok()) << lease.status();
+    EXPECT_EQ((*lease)->serial, 0);
+    acquired.Notify();
+  });
+  EXPECT_FALSE(acquired.WaitForNotificationWithTimeout(absl::Milliseconds(100)));
+  held.reset();
+  acquired.WaitForNotification();
+  waiter.join();
+  for (int i = 0; i < 5; ++i) EXPECT_TRUE(pool.Acquire().ok());
+  EXPECT_EQ(opener.opened(), 1);
+}
+
+TEST(ObjectPoolTest, CallersBeyondMaxLeasesWaitForOneToComeBack) {
+  CountingOpener opener;
+  ObjectPool<Counted> pool([&] { return opener(); }, /*max_leases=*/1);
+  absl::StatusOr<ObjectPool<Counted>::Lease> first = pool.Acquire();
+  ASSERT_TRUE(first.ok());
+  auto held = std::make_unique<ObjectPool<Counted>::Lease>(*std::move(first));
+  absl::Notification acquired;
+  std::thread waiter([&] {
+    absl::StatusOr<ObjectPool<Counted>::Lease> lease = pool.Acquire();
+    EXPECT_TRUE(lease.ok());
+    acquired.Notify();
+  });
+  EXPECT_FALSE(acquired.WaitForNotificationWithTimeout(absl::Milliseconds(100)));
+  held.reset();
+  acquired.WaitForNotification();
+  waiter.join();
+  EXPECT_EQ(opener.opened(), 1);
+}
+
+}  // namespace
+}  // namespace healthsearch
