@@ -20,7 +20,8 @@ gtest_discover_tests(fault_process_test)
 
 # Our own concurrency without gRPC; scripts/test-sanitizers runs the "tsan"
 # label under ThreadSanitizer.
-add_executable(library_concurrency_test library_concurrency_test.cc)
+add_executable(library_concurrency_test library_concurrency_test.cc
+                                         ../common/object_pool_test.cc)
 target_link_libraries(library_concurrency_test PRIVATE healthsearch_searcher healthsearch_indexer
                       healthsearch_testing GTest::gmock GTest::gtest_main)
 gtest_discover_tests(library_concurrency_test PROPERTIES LABELS tsan)
