@@ -214,11 +214,11 @@ absl::Status MeasureEngine(const EngineMeasurement& measurement,
   absl::StatusOr<Relevance> relevance = MeasureRelevance(queries, make_search());
   if (!relevance.ok()) return relevance.status();
   *result.mutable_relevance() = *std::move(relevance);
-  for (const int streams : measurement.streams) {
+  for (const int streams : measurement.load.streams) {
     *result.add_runs() = MeasureLoad({.engine = measurement.engine,
                                       .streams = streams,
-                                      .warmup = measurement.warmup,
-                                      .duration = measurement.duration},
+                                      .warmup = measurement.load.warmup,
+                                      .duration = measurement.load.duration},
                                      queries, make_search);
   }
   return WriteJson(result, json_out);

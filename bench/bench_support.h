@@ -50,14 +50,18 @@ absl::StatusOr<std::vector<int>> ParseStreamCounts(const std::vector<std::string
 absl::StatusOr<Relevance> MeasureRelevance(const std::vector<eval::JudgedQuery>& queries,
                                            const TopTen& search);
 
-// How an engine is measured: hit@10 on the judged queries, then a load run
-// at each stream count (none: hit@10 only).
-struct EngineMeasurement {
-  std::string engine;
-  std::string notes;
+// A load run at each stream count (none: no load runs).
+struct LoadSchedule {
   std::vector<int> streams;
   absl::Duration warmup = absl::Seconds(1);
   absl::Duration duration = absl::Seconds(5);
+};
+
+// How an engine is measured: hit@10 on the judged queries, then `load`.
+struct EngineMeasurement {
+  std::string engine;
+  std::string notes;
+  LoadSchedule load;
 };
 
 // Measures so, each search (and each load stream) with its own

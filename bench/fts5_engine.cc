@@ -20,16 +20,13 @@
 #include <absl/strings/str_join.h>
 
 #include "bench/bench_support.h"
+#include "bench/load_flags.h"
 #include "common/corpus_reader.h"
 
 ABSL_FLAG(std::string, db, "", "SQLite database file");
 ABSL_FLAG(std::string, corpus, "", "Corpus to build --db from");
 ABSL_FLAG(std::string, queries, "", "Judged queries (JSON Lines) to search");
 ABSL_FLAG(std::string, json_out, "", "Where to write the EngineResult");
-ABSL_FLAG(std::vector<std::string>, streams, std::vector<std::string>({"1", "8", "32"}),
-          "Concurrent streams, comma-separated");
-ABSL_FLAG(absl::Duration, warmup, absl::Seconds(1), "Unmeasured time before each run");
-ABSL_FLAG(absl::Duration, duration, absl::Seconds(5), "Measured time of each run");
 
 namespace healthsearch::bench {
 namespace {
@@ -169,14 +166,12 @@ int Run() {
   absl::StatusOr<std::vector<eval::JudgedQuery>> queries = LoadJudgedQueries(queries_path);
   if (!queries.ok()) return Fail(queries.status());
 
-  absl::StatusOr<std::vector<int>> stream_counts = ParseStreamCounts(absl::GetFlag(FLAGS_streams));
-  if (!stream_counts.ok()) return Fail(stream_counts.status());
+  absl::StatusOr<LoadSchedule> load = LoadScheduleFromFlags();
+  if (!load.ok()) return Fail(load.status());
   absl::Status measured = MeasureEngine(
       {.engine = kEngine,
        .notes = "words OR-ed, English stopwords dropped; porter unicode61; bm25 10/4/2/1",
-       .streams = *stream_counts,
-       .warmup = absl::GetFlag(FLAGS_warmup),
-       .duration = absl::GetFlag(FLAGS_duration)},
+       .load = *load},
       *queries, [&] { return SearchOn(db_path); }, absl::GetFlag(FLAGS_json_out));
   if (!measured.ok()) return Fail(measured);
   return 0;

@@ -22,16 +22,13 @@
 #include <absl/strings/str_join.h>
 
 #include "bench/bench_support.h"
+#include "bench/load_flags.h"
 
 ABSL_FLAG(std::string, conninfo, "", "libpq connection string of the loaded database");
 ABSL_FLAG(std::string, queries, "", "Judged queries (JSON Lines) to search");
 ABSL_FLAG(std::string, json_out, "", "Where to write the EngineResult");
 ABSL_FLAG(std::string, query_form, "or",
           "or: the query's words joined by \"or\"; as_typed: the query text unchanged");
-ABSL_FLAG(std::vector<std::string>, streams, std::vector<std::string>({"1", "8", "32"}),
-          "Concurrent streams, comma-separated");
-ABSL_FLAG(absl::Duration, warmup, absl::Seconds(1), "Unmeasured time before each run");
-ABSL_FLAG(absl::Duration, duration, absl::Seconds(5), "Measured time of each run");
 
 namespace healthsearch::bench {
 namespace {
@@ -102,8 +99,8 @@ int Run() {
   absl::StatusOr<std::vector<eval::JudgedQuery>> queries =
       LoadJudgedQueries(absl::GetFlag(FLAGS_queries));
   if (!queries.ok()) return Fail(queries.status());
-  absl::StatusOr<std::vector<int>> stream_counts = ParseStreamCounts(absl::GetFlag(FLAGS_streams));
-  if (!stream_counts.ok()) return Fail(stream_counts.status());
+  absl::StatusOr<LoadSchedule> load = LoadScheduleFromFlags();
+  if (!load.ok()) return Fail(load.status());
 
   absl::Status measured = MeasureEngine(
       {.engine = or_words ? "postgres-fts" : "postgres-fts-as-typed",
@@ -111,9 +108,7 @@ int Run() {
                            "dropped); weighted tsvector A-D, GIN, ts_rank_cd"
                          : "websearch_to_tsquery of the query as typed (ANDs every word); "
                            "weighted tsvector A-D, GIN, ts_rank_cd",
-       .streams = *stream_counts,
-       .warmup = absl::GetFlag(FLAGS_warmup),
-       .duration = absl::GetFlag(FLAGS_duration)},
+       .load = *load},
       *queries, [&] { return SearchOn(conninfo, or_words); }, absl::GetFlag(FLAGS_json_out));
   if (!measured.ok()) return Fail(measured);
   return 0;

@@ -42,6 +42,7 @@
 #include <google/protobuf/util/json_util.h>
 
 #include "bench/bench_support.h"
+#include "bench/load_flags.h"
 #include "common/grpc_serving.h"
 #include "healthsearch/eval/judged_query.pb.h"
 #include "healthsearch/v1/search_service.grpc.pb.h"
@@ -58,11 +59,6 @@ ABSL_FLAG(std::string, source_dir, HEALTHSEARCH_SOURCE_DIR,
 ABSL_FLAG(std::string, queries, "",
           "Query mix, JSON Lines with a \"query\" (and optionally a \"group\") per line; "
           "relevance/medquad-tune.jsonl under --source_dir if empty");
-ABSL_FLAG(absl::Duration, duration, absl::Seconds(5), "How long to run each measurement");
-ABSL_FLAG(absl::Duration, warmup, absl::Seconds(1),
-          "How long to run unmeasured before each measurement");
-ABSL_FLAG(std::vector<std::string>, streams, std::vector<std::string>({"1", "8", "32"}),
-          "Concurrent streams to measure at, comma-separated");
 ABSL_FLAG(std::string, ranking_config, "",
           "Ranking configuration (JSON, see config/ranking.json); built-in defaults if empty");
 ABSL_FLAG(std::string, search_address, "",
@@ -332,7 +328,7 @@ double LoadAverage() {
 }
 
 void PrintHeader(const bundle::Manifest* manifest, const std::string& search_address,
-                 const fs::path& queries, const QueryMix& mix) {
+                 const bench::LoadSchedule& load, const fs::path& queries, const QueryMix& mix) {
   if (manifest != nullptr) {
     std::printf("Bundle %s: %lld conditions, %lld articles. ", manifest->version().c_str(),
                 static_cast<long long>(manifest->condition_count()),
@@ -340,8 +336,8 @@ void PrintHeader(const bundle::Manifest* manifest, const std::string& search_add
   }
   if (!search_address.empty()) std::printf("search-service at %s. ", search_address.c_str());
   std::printf("%s per measurement after %s warmup; %u CPUs; load average %.2f.\n",
-              absl::FormatDuration(absl::GetFlag(FLAGS_duration)).c_str(),
-              absl::FormatDuration(absl::GetFlag(FLAGS_warmup)).c_str(),
+              absl::FormatDuration(load.duration).c_str(),
+              absl::FormatDuration(load.warmup).c_str(),
               std::thread::hardware_concurrency(), LoadAverage());
   std::printf("Query mix: %zu queries from %s, searched in file order, page size %d, no facets:\n",
               mix.requests.size(), queries.string().c_str(), kDefaultSearchPageSize);
@@ -403,21 +399,19 @@ struct Best {
 
 // Each mode at each stream count (gRPC when `stub`, in-process when
 // `searcher`), then the saturation ratio.
-std::vector<LoadRun> RunMeasurements(const std::vector<int>& stream_counts, const QueryMix& mix,
-                                 v1::SearchService::Stub* stub, const Searcher* searcher) {
-  const absl::Duration warmup = absl::GetFlag(FLAGS_warmup);
-  const absl::Duration duration = absl::GetFlag(FLAGS_duration);
+std::vector<LoadRun> RunMeasurements(const bench::LoadSchedule& load, const QueryMix& mix,
+                                     v1::SearchService::Stub* stub, const Searcher* searcher) {
   std::vector<LoadRun> runs;
   Best best_grpc, best_in_process;
   size_t fewest_calls = SIZE_MAX;
-  for (int streams : stream_counts) {
+  for (int streams : load.streams) {
     std::optional<Measurement> grpc, in_process;
     if (stub != nullptr) {
-      grpc = GrpcLoad(*stub, mix.requests, streams, Window::After(warmup, duration)).Run();
+      grpc = GrpcLoad(*stub, mix.requests, streams, Window::After(load.warmup, load.duration)).Run();
     }
     if (searcher != nullptr) {
       in_process =
-          MeasureInProcess(*searcher, streams, Window::After(warmup, duration), mix.requests);
+          MeasureInProcess(*searcher, streams, Window::After(load.warmup, load.duration), mix.requests);
     }
     if (grpc) {
       const std::string ratio =
@@ -482,9 +476,8 @@ int Run() {
                  "--help)\n");
     return 2;
   }
-  absl::StatusOr<std::vector<int>> stream_counts =
-      bench::ParseStreamCounts(absl::GetFlag(FLAGS_streams));
-  if (!stream_counts.ok()) return Fail(stream_counts.status());
+  absl::StatusOr<bench::LoadSchedule> load = bench::LoadScheduleFromFlags();
+  if (!load.ok()) return Fail(load.status());
   fs::path queries_path = absl::GetFlag(FLAGS_queries);
   if (queries_path.empty()) queries_path = source_dir / "relevance" / "medquad-tune.jsonl";
   absl::StatusOr<QueryMix> mix = LoadQueryMix(queries_path);
@@ -513,9 +506,9 @@ int Run() {
   }
   const std::unique_ptr<v1::SearchService::Stub> stub = v1::SearchService::NewStub(channel);
 
-  PrintHeader(searcher != nullptr ? &searcher->manifest() : nullptr, search_address, queries_path,
-              *mix);
-  const std::vector<LoadRun> runs = RunMeasurements(*stream_counts, *mix, stub.get(), searcher.get());
+  PrintHeader(searcher != nullptr ? &searcher->manifest() : nullptr, search_address, *load,
+              queries_path, *mix);
+  const std::vector<LoadRun> runs = RunMeasurements(*load, *mix, stub.get(), searcher.get());
   std::printf("Load average %.2f at the end.\n", LoadAverage());
   if (server != nullptr) server->Shutdown(absl::Seconds(1));
   if (const std::string json_out = absl::GetFlag(FLAGS_json_out); !json_out.empty()) {
