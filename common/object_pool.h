@@ -1,12 +1,14 @@
 // A pool of objects that are costly to open and that one caller uses at a
 // time, such as a Xapian::Database or an SQLite connection: idle objects are
 // reused, new ones are opened when none is idle, and at most `max_leases`
-// are out at once (further callers wait for one to come back). When no more
+// are out at once (further callers wait, first come first served, for one
+// to come back). When no more
 // can be opened (say the files were deleted under the open ones, which still
 // read them), callers take turns on the objects already open.
 #ifndef HEALTHSEARCH_COMMON_OBJECT_POOL_H_
 #define HEALTHSEARCH_COMMON_OBJECT_POOL_H_
 
+#include <cstdint>
 #include <functional>
 #include <limits>
 #include <memory>
@@ -53,7 +55,13 @@ class ObjectPool {
   // The opener's error only if it fails while the pool holds no object.
   absl::StatusOr<Lease> Acquire() {
     {
-      absl::MutexLock lock(&mutex_, absl::Condition(this, &ObjectPool::HasLeaseLeft));
+      absl::MutexLock lock(&mutex_);
+      const uint64_t ticket = next_ticket_++;
+      const auto my_turn = [this, ticket]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
+        return ticket == now_serving_ && leased_ < max_leases_;
+      };
+      mutex_.Await(absl::Condition(&my_turn));
+      ++now_serving_;
       ++leased_;
       if (!idle_.empty()) return Lease(this, TakeIdle());
     }
@@ -71,6 +79,12 @@ class ObjectPool {
     return Lease(this, TakeIdle());
   }
 
+  // Callers waiting for their turn to lease.
+  int waiting() const {
+    absl::MutexLock lock(&mutex_);
+    return static_cast<int>(next_ticket_ - now_serving_);
+  }
+
   // Adds an object opened elsewhere to the idle ones.
   void AddIdle(std::unique_ptr<T> object) {
     absl::MutexLock lock(&mutex_);
@@ -79,7 +93,6 @@ class ObjectPool {
   }
 
  private:
-  bool HasLeaseLeft() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) { return leased_ < max_leases_; }
   bool HasIdle() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) { return !idle_.empty(); }
 
   std::unique_ptr<T> TakeIdle() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
@@ -96,9 +109,12 @@ class ObjectPool {
 
   const Opener open_;
   const int max_leases_;
-  absl::Mutex mutex_;
+  mutable absl::Mutex mutex_;
   int leased_ ABSL_GUARDED_BY(mutex_) = 0;
   int open_count_ ABSL_GUARDED_BY(mutex_) = 0;
+  // Callers take a ticket and lease in ticket order.
+  uint64_t next_ticket_ ABSL_GUARDED_BY(mutex_) = 0;
+  uint64_t now_serving_ ABSL_GUARDED_BY(mutex_) = 0;
   std::vector<std::unique_ptr<T>> idle_ ABSL_GUARDED_BY(mutex_);
 };
 

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <memory>
 #include <thread>
+#include <vector>
 
 #include <absl/synchronization/notification.h>
 #include <absl/time/clock.h>
@@ -114,6 +115,38 @@ TEST(ObjectPoolTest, CallersBeyondMaxLeasesWaitForOneToComeBack) {
   acquired.WaitForNotification();
   waiter.join();
   EXPECT_EQ(opener.opened(), 1);
+}
+
+TEST(ObjectPoolTest, WaitingCallersAreServedInTheOrderTheyCame) {
+  CountingOpener opener;
+  ObjectPool<Counted> pool([&] { return opener(); }, /*max_leases=*/1);
+  absl::StatusOr<ObjectPool<Counted>::Lease> first = pool.Acquire();
+  ASSERT_TRUE(first.ok());
+  auto held = std::make_unique<ObjectPool<Counted>::Lease>(*std::move(first));
+  absl::Mutex mutex;
+  std::vector<int> served_order;
+  std::vector<std::thread> waiters;
+  constexpr int kWaiters = 8;
+  for (int i = 0; i < kWaiters; ++i) {
+    waiters.emplace_back([&, i] {
+      absl::StatusOr<ObjectPool<Counted>::Lease> lease = pool.Acquire();
+      ASSERT_TRUE(lease.ok());
+      absl::MutexLock lock(&mutex);
+      served_order.push_back(i);
+    });
+    while (pool.waiting() < i + 1) absl::SleepFor(absl::Milliseconds(1));
+  }
+  // A caller that gives its lease back and at once asks again comes last.
+  held.reset();
+  {
+    absl::StatusOr<ObjectPool<Counted>::Lease> again = pool.Acquire();
+    ASSERT_TRUE(again.ok());
+    absl::MutexLock lock(&mutex);
+    served_order.push_back(kWaiters);
+  }
+  for (std::thread& waiter : waiters) waiter.join();
+  EXPECT_THAT(served_order, ::testing::ElementsAre(0, 1, 2, 3, 4, 5, 6, 7, 8));
+  EXPECT_EQ(pool.waiting(), 0);
 }
 
 }  // namespace
