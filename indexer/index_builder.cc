@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 
 #include <absl/strings/str_cat.h>
 #include <absl/strings/str_join.h>
@@ -274,6 +275,21 @@ void AddInputs(const std::vector<std::filesystem::path>& paths,
   }
 }
 
+// Rewrites the index at `path` with full blocks: the commits along the way
+// leave its B-trees about half full.
+absl::Status Compact(const std::filesystem::path& path) {
+  const std::filesystem::path compacted = path.string() + ".compacted";
+  Xapian::Database(path.string()).compact(compacted.string(), Xapian::DBCOMPACT_NO_RENUMBER);
+  std::error_code error;
+  std::filesystem::remove_all(path, error);
+  if (!error) std::filesystem::rename(compacted, path, error);
+  if (error) {
+    return absl::InternalError(absl::StrCat("cannot replace ", path.string(),
+                                            " by its compacted copy: ", error.message()));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<bundle::Manifest> BuildInto(BundleBuild& build, const IndexerOptions& options,
                                            const KnowledgeBase& knowledge,
                                            std::vector<std::string>* problems) {
@@ -298,6 +314,7 @@ absl::StatusOr<bundle::Manifest> BuildInto(BundleBuild& build, const IndexerOpti
   for (const auto& [key, synonym] : knowledge.synonyms()) db.add_synonym(key, synonym);
   db.commit();
   db.close();
+  if (absl::Status s = Compact(build.xapian_path()); !s.ok()) return s;
   if (absl::Status s = store->Finish(); !s.ok()) return s;
 
   bundle::Manifest manifest;
