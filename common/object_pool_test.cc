@@ -1,6 +1,7 @@
 #include "common/object_pool.h"
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -26,16 +27,33 @@ struct Counted {
 class CountingOpener {
  public:
   absl::StatusOr<std::unique_ptr<Counted>> operator()() {
+    ++attempts_;
     if (fail_) return absl::UnavailableError("cannot open");
     return std::make_unique<Counted>(Counted{opened_++});
   }
   void set_fail(bool fail) { fail_ = fail; }
   int opened() const { return opened_; }
+  int attempts() const { return attempts_; }
 
  private:
   std::atomic<int> opened_ = 0;
+  std::atomic<int> attempts_ = 0;
   std::atomic<bool> fail_ = false;
 };
+
+// A lease taken now and held until the pointer is reset.
+std::unique_ptr<ObjectPool<Counted>::Lease> HoldOne(ObjectPool<Counted>& pool) {
+  absl::StatusOr<ObjectPool<Counted>::Lease> lease = pool.Acquire();
+  if (!lease.ok()) return nullptr;
+  return std::make_unique<ObjectPool<Counted>::Lease>(*std::move(lease));
+}
+
+// Polls until `reached` holds, for at most 10 s: a broken pool then fails
+// the test instead of hanging it.
+void WaitUntil(const std::function<bool()>& reached) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (!reached() && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(1));
+}
 
 TEST(ObjectPoolTest, ReusesWhatWasGivenBackAndOpensOnlyWhenNothingIsIdle) {
   CountingOpener opener;
@@ -79,18 +97,19 @@ TEST(ObjectPoolTest, AFailedOpenIsReturnedAndFreesItsPlace) {
 TEST(ObjectPoolTest, WhenNoMoreCanBeOpenedCallersTakeTurnsOnTheOpenOnes) {
   CountingOpener opener;
   ObjectPool<Counted> pool([&] { return opener(); });
-  absl::StatusOr<ObjectPool<Counted>::Lease> first = pool.Acquire();
-  ASSERT_TRUE(first.ok());
-  auto held = std::make_unique<ObjectPool<Counted>::Lease>(*std::move(first));
+  std::unique_ptr<ObjectPool<Counted>::Lease> held = HoldOne(pool);
+  ASSERT_NE(held, nullptr);
   opener.set_fail(true);
   absl::Notification acquired;
   std::thread waiter([&] {
     absl::StatusOr<ObjectPool<Counted>::Lease> lease = pool.Acquire();
-    ASSERT_TRUE(lease.ok()) << lease.status();
-    EXPECT_EQ((*lease)->serial, 0);
+    EXPECT_TRUE(lease.ok()) << lease.status();
+    if (lease.ok()) EXPECT_EQ((*lease)->serial, 0);
     acquired.Notify();
   });
-  EXPECT_FALSE(acquired.WaitForNotificationWithTimeout(absl::Milliseconds(100)));
+  // Its own open failed: it waits for the one held.
+  WaitUntil([&] { return opener.attempts() == 2 || acquired.HasBeenNotified(); });
+  EXPECT_FALSE(acquired.HasBeenNotified());
   held.reset();
   acquired.WaitForNotification();
   waiter.join();
@@ -101,16 +120,16 @@ TEST(ObjectPoolTest, WhenNoMoreCanBeOpenedCallersTakeTurnsOnTheOpenOnes) {
 TEST(ObjectPoolTest, CallersBeyondMaxLeasesWaitForOneToComeBack) {
   CountingOpener opener;
   ObjectPool<Counted> pool([&] { return opener(); }, /*max_leases=*/1);
-  absl::StatusOr<ObjectPool<Counted>::Lease> first = pool.Acquire();
-  ASSERT_TRUE(first.ok());
-  auto held = std::make_unique<ObjectPool<Counted>::Lease>(*std::move(first));
+  std::unique_ptr<ObjectPool<Counted>::Lease> held = HoldOne(pool);
+  ASSERT_NE(held, nullptr);
   absl::Notification acquired;
   std::thread waiter([&] {
     absl::StatusOr<ObjectPool<Counted>::Lease> lease = pool.Acquire();
     EXPECT_TRUE(lease.ok());
     acquired.Notify();
   });
-  EXPECT_FALSE(acquired.WaitForNotificationWithTimeout(absl::Milliseconds(100)));
+  WaitUntil([&] { return pool.waiting() == 1 || acquired.HasBeenNotified(); });
+  EXPECT_FALSE(acquired.HasBeenNotified());
   held.reset();
   acquired.WaitForNotification();
   waiter.join();
@@ -120,9 +139,8 @@ TEST(ObjectPoolTest, CallersBeyondMaxLeasesWaitForOneToComeBack) {
 TEST(ObjectPoolTest, WaitingCallersAreServedInTheOrderTheyCame) {
   CountingOpener opener;
   ObjectPool<Counted> pool([&] { return opener(); }, /*max_leases=*/1);
-  absl::StatusOr<ObjectPool<Counted>::Lease> first = pool.Acquire();
-  ASSERT_TRUE(first.ok());
-  auto held = std::make_unique<ObjectPool<Counted>::Lease>(*std::move(first));
+  std::unique_ptr<ObjectPool<Counted>::Lease> held = HoldOne(pool);
+  ASSERT_NE(held, nullptr);
   absl::Mutex mutex;
   std::vector<int> served_order;
   std::vector<std::thread> waiters;
@@ -134,7 +152,8 @@ TEST(ObjectPoolTest, WaitingCallersAreServedInTheOrderTheyCame) {
       absl::MutexLock lock(&mutex);
       served_order.push_back(i);
     });
-    while (pool.waiting() < i + 1) absl::SleepFor(absl::Milliseconds(1));
+    WaitUntil([&] { return pool.waiting() == i + 1; });
+    EXPECT_EQ(pool.waiting(), i + 1);
   }
   // A caller that gives its lease back and at once asks again comes last.
   held.reset();
