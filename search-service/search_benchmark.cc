@@ -407,11 +407,12 @@ std::vector<LoadRun> RunMeasurements(const bench::LoadSchedule& load, const Quer
   for (int streams : load.streams) {
     std::optional<Measurement> grpc, in_process;
     if (stub != nullptr) {
-      grpc = GrpcLoad(*stub, mix.requests, streams, Window::After(load.warmup, load.duration)).Run();
+      grpc = GrpcLoad(*stub, mix.requests, streams, Window::After(load.warmup, load.duration))
+                 .Run();
     }
     if (searcher != nullptr) {
-      in_process =
-          MeasureInProcess(*searcher, streams, Window::After(load.warmup, load.duration), mix.requests);
+      in_process = MeasureInProcess(*searcher, streams, Window::After(load.warmup, load.duration),
+                                    mix.requests);
     }
     if (grpc) {
       const std::string ratio =
