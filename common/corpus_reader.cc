@@ -13,10 +13,42 @@
 #include <absl/strings/str_join.h>
 #include <google/protobuf/util/json_util.h>
 
+#include "common/text_analysis.h"
+
 namespace healthsearch {
 namespace {
 
 namespace fs = std::filesystem;
+
+absl::Status CheckFilterValue(absl::string_view field, absl::string_view value) {
+  if (value.size() <= text::kMaxFilterValueBytes) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrFormat(
+      "%s \"%s...\" is %d bytes long; values used as filters may be at most %d", field,
+      absl::CHexEscape(value.substr(0, 40)), value.size(), text::kMaxFilterValueBytes));
+}
+
+absl::Status CheckFilterValues(const v1::Condition& condition) {
+  if (absl::Status s = CheckFilterValue("source.name", condition.source().name()); !s.ok()) {
+    return s;
+  }
+  for (const std::string& category : condition.categories()) {
+    if (absl::Status s = CheckFilterValue("category", category); !s.ok()) return s;
+  }
+  for (const v1::Code& code : condition.codes()) {
+    if (absl::Status s = CheckFilterValue("code", code.code()); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckFilterValues(const v1::Article& article) {
+  if (absl::Status s = CheckFilterValue("source.name", article.source().name()); !s.ok()) {
+    return s;
+  }
+  for (const std::string& tag : article.tags()) {
+    if (absl::Status s = CheckFilterValue("tag", tag); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
 
 bool IsValidId(absl::string_view id) {
   if (id.empty() || id.size() > kMaxIdLength) return false;
@@ -306,6 +338,7 @@ absl::StatusOr<v1::Condition> ParseConditionLine(absl::string_view line) {
   if (absl::StripAsciiWhitespace(condition->name()).empty()) {
     return absl::InvalidArgumentError("missing required field \"name\"");
   }
+  if (absl::Status s = CheckFilterValues(*condition); !s.ok()) return s;
   return condition;
 }
 
@@ -316,6 +349,7 @@ absl::StatusOr<v1::Article> ParseArticleLine(absl::string_view line) {
   if (absl::StripAsciiWhitespace(article->title()).empty()) {
     return absl::InvalidArgumentError("missing required field \"title\"");
   }
+  if (absl::Status s = CheckFilterValues(*article); !s.ok()) return s;
   return article;
 }
 

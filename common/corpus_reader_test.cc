@@ -150,6 +150,17 @@ INSTANTIATE_TEST_SUITE_P(
         {"NumberForId", R"({"id": 7, "name": "Flu"})", "not a valid Condition record"},
         {"NumbersForListOfStrings", R"({"id": "flu", "name": "Flu", "also_called": [1, 2]})",
          "not a valid Condition record"},
+        // Each would be an index term over Xapian's 245-byte limit.
+        {"LongCategory",
+         R"({"id": "flu", "name": "Flu", "categories": [")" + std::string(201, 'c') + R"("]})",
+         "category \"cccc"},
+        {"LongCode",
+         R"({"id": "flu", "name": "Flu", "codes": [{"code": ")" + std::string(300, '9') +
+             R"("}]})",
+         "code \"9999"},
+        {"LongSourceName",
+         R"({"id": "flu", "name": "Flu", "source": {"name": ")" + std::string(1000, 's') + R"("}})",
+         "source.name \"ssss"},
     }),
     [](const ::testing::TestParamInfo<BadLineCase>& info) { return info.param.name; });
 
@@ -159,6 +170,16 @@ TEST(ParseConditionLineTest, BracketsInsideStringsAreText) {
   ASSERT_THAT(condition, IsOk());
   EXPECT_EQ(condition->name(), "Flu [[x]] \"[[\"");
   EXPECT_THAT(condition->categories(), ElementsAre("a[[b", "[c]"));
+}
+
+TEST(ParseArticleLineTest, RejectsATagTooLongToFilterOn) {
+  const std::string tag(201, 't');
+  EXPECT_THAT(ParseArticleLine(R"({"id": "a1", "title": "x", "tags": [")" + tag + R"("]})"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("is 201 bytes long; values used as filters may be at most 200")));
+  EXPECT_THAT(
+      ParseArticleLine(R"({"id": "a1", "title": "x", "tags": [")" + tag.substr(1) + R"("]})"),
+      IsOk());
 }
 
 TEST(ParseArticleLineTest, RequiresATitle) {

@@ -96,6 +96,8 @@ Xapian::QueryParser MakeQueryParser(const Xapian::Database& db);
 
 // prefix + lower-cased value, e.g. BooleanTerm(kCodePrefix, "M33.2") == "XCODEm33.2".
 std::string BooleanTerm(absl::string_view prefix, absl::string_view value);
+// The longest value BooleanTerm takes: Xapian's terms are at most 245 bytes.
+inline constexpr size_t kMaxFilterValueBytes = 200;
 
 // The unique-id term of a record.
 std::string IdTerm(absl::string_view id);

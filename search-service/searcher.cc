@@ -376,10 +376,10 @@ class Searcher::Impl {
                                                        " are allowed"));
       }
       for (const std::string& value : *values) {
-        if (value.size() > kMaxFilterValueBytes) {
-          return absl::InvalidArgumentError(absl::StrCat("a value in ", field, " is ", value.size(),
-                                                         " bytes long; at most ",
-                                                         kMaxFilterValueBytes, " are allowed"));
+        if (value.size() > text::kMaxFilterValueBytes) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("a value in ", field, " is ", value.size(), " bytes long; at most ",
+                           text::kMaxFilterValueBytes, " are allowed"));
         }
       }
     }

@@ -26,10 +26,9 @@ inline constexpr int kMaxSuggestPrefixCharacters = 100;
 // Results beyond this depth are not served (page past it: INVALID_ARGUMENT).
 inline constexpr int kMaxSearchDepth = 10000;
 // Each filter list (types, categories, sources, codes, facets) holds at most
-// kMaxFilterValues values of at most kMaxFilterValueBytes bytes each; longer
-// lists or values are INVALID_ARGUMENT.
+// kMaxFilterValues values of at most text::kMaxFilterValueBytes bytes each;
+// longer lists or values are INVALID_ARGUMENT.
 inline constexpr int kMaxFilterValues = 100;
-inline constexpr size_t kMaxFilterValueBytes = 200;
 
 // Reads a ranking configuration (JSON; see ranking.proto). INVALID_ARGUMENT
 // naming the file for one that does not parse or has unknown fields.

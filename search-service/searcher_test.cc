@@ -287,7 +287,7 @@ TEST_F(SearcherTest, BoundsFilterListsAndValues) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("categories has 101 values")));
 
   request.clear_categories();
-  request.add_codes(std::string(kMaxFilterValueBytes + 1, 'M'));
+  request.add_codes(std::string(text::kMaxFilterValueBytes + 1, 'M'));
   EXPECT_THAT(searcher_->Search(request),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("a value in codes is 201 bytes")));
 }
