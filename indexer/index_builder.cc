@@ -3,11 +3,20 @@
 #include <xapian.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <deque>
 #include <filesystem>
+#include <thread>
+#include <type_traits>
+#include <utility>
+#include <variant>
+#include <vector>
 
+#include <absl/status/status.h>
 #include <absl/strings/str_cat.h>
 #include <absl/strings/str_join.h>
+#include <absl/synchronization/mutex.h>
 #include <absl/time/clock.h>
 
 #include "common/bundle.h"
@@ -19,11 +28,6 @@
 
 namespace healthsearch {
 namespace {
-
-// Buffered postings take about 10 bytes of memory per byte of text indexed;
-// committing after this much text bounds the indexer's memory whatever the
-// corpus size.
-constexpr size_t kCommitEveryTextBytes = size_t{32} << 20;
 
 // Indexes `text` under `prefix`, each occurrence counting once, and in the
 // unprefixed text, each counting `weight`.
@@ -192,39 +196,178 @@ Xapian::Document ArticleDocument(const v1::Article& article, Xapian::TermGenerat
   return doc;
 }
 
-// Feeds valid records into the index and the record store, reporting progress.
+// A run of consecutive records, indexed into a database of its own under
+// the document ids the records will have in the merged index.
+struct Shard {
+  struct Entry {
+    std::variant<v1::Condition, v1::Article> record;
+    const knowledge::ConditionProfile* profile = nullptr;
+  };
+  std::filesystem::path path;
+  Xapian::docid first_docid = 1;
+  std::vector<Entry> entries;
+  size_t text_bytes = 0;
+};
+
+// Indexes shards on `threads` threads. At most `threads` full shards wait to
+// be indexed, so the records held in memory stay bounded too.
+class ShardIndexer {
+ public:
+  ShardIndexer(std::filesystem::path dir, int threads, size_t shard_text_bytes)
+      : dir_(std::move(dir)), max_waiting_(threads), shard_text_bytes_(shard_text_bytes) {
+    for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Work(); });
+  }
+
+  ~ShardIndexer() {
+    {
+      absl::MutexLock lock(&mu_);
+      waiting_.clear();
+      done_ = true;
+    }
+    for (std::thread& thread : threads_) thread.join();
+  }
+
+  // Returns the first failure of any thread, if there was one.
+  absl::Status Add(Shard::Entry entry, size_t text_bytes) {
+    filling_.entries.push_back(std::move(entry));
+    filling_.text_bytes += text_bytes;
+    if (filling_.text_bytes < shard_text_bytes_) return absl::OkStatus();
+    return Submit();
+  }
+
+  int64_t indexed() const { return indexed_.load(std::memory_order_relaxed); }
+
+  // Indexes the records added since the last full shard, waits for every
+  // shard, and returns their paths in document id order.
+  absl::StatusOr<std::vector<std::filesystem::path>> Finish() {
+    if (!filling_.entries.empty()) {
+      if (absl::Status s = Submit(); !s.ok()) return s;
+    }
+    {
+      absl::MutexLock lock(&mu_);
+      done_ = true;
+    }
+    for (std::thread& thread : threads_) thread.join();
+    threads_.clear();
+    absl::MutexLock lock(&mu_);
+    if (!failure_.ok()) return failure_;
+    return paths_;
+  }
+
+ private:
+  absl::Status Submit() {
+    Shard shard = std::exchange(filling_, Shard{});
+    shard.path = dir_ / absl::StrCat("shard-", paths_.size());
+    shard.first_docid = next_docid_;
+    next_docid_ += static_cast<Xapian::docid>(shard.entries.size());
+    paths_.push_back(shard.path);
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(this, &ShardIndexer::HasRoomOrFailed));
+    if (!failure_.ok()) return failure_;
+    waiting_.push_back(std::move(shard));
+    return absl::OkStatus();
+  }
+
+  void Work() {
+    while (true) {
+      Shard shard;
+      {
+        absl::MutexLock lock(&mu_);
+        mu_.Await(absl::Condition(this, &ShardIndexer::HasWorkOrDone));
+        if (waiting_.empty()) return;
+        shard = std::move(waiting_.front());
+        waiting_.pop_front();
+      }
+      absl::Status status = Index(shard);
+      if (!status.ok()) {
+        absl::MutexLock lock(&mu_);
+        if (failure_.ok()) failure_ = std::move(status);
+        waiting_.clear();
+      }
+    }
+  }
+
+  bool HasRoomOrFailed() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return waiting_.size() < max_waiting_ || !failure_.ok();
+  }
+  bool HasWorkOrDone() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return !waiting_.empty() || done_;
+  }
+
+  absl::Status Index(Shard& shard) {
+    try {
+      Xapian::WritableDatabase db(shard.path.string(),
+                                  Xapian::DB_CREATE | Xapian::DB_BACKEND_GLASS);
+      Xapian::TermGenerator generator = text::MakeTermGenerator();
+      generator.set_database(db);
+      generator.set_flags(Xapian::TermGenerator::FLAG_SPELLING);
+      Xapian::docid docid = shard.first_docid;
+      for (Shard::Entry& entry : shard.entries) {
+        Xapian::Document doc = std::visit(
+            [&](const auto& record) {
+              using Record = std::decay_t<decltype(record)>;
+              Xapian::Document indexed;
+              if constexpr (std::is_same_v<Record, v1::Condition>) {
+                indexed = ConditionDocument(record, entry.profile, generator);
+              } else {
+                indexed = ArticleDocument(record, generator);
+              }
+              indexed.set_data(DocumentDataOf(record).SerializeAsString());
+              return indexed;
+            },
+            entry.record);
+        db.replace_document(docid++, doc);
+        indexed_.fetch_add(1, std::memory_order_relaxed);
+      }
+      db.commit();
+      db.close();
+    } catch (const Xapian::Error& e) {
+      return absl::InternalError(
+          absl::StrCat("Xapian, indexing ", shard.path.string(), ": ", e.get_description()));
+    }
+    return absl::OkStatus();
+  }
+
+  const std::filesystem::path dir_;
+  const size_t max_waiting_;
+  const size_t shard_text_bytes_;
+  // Only the thread that adds records touches these.
+  Shard filling_;
+  Xapian::docid next_docid_ = 1;
+  std::vector<std::filesystem::path> paths_;
+
+  absl::Mutex mu_;
+  std::deque<Shard> waiting_ ABSL_GUARDED_BY(mu_);
+  bool done_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Status failure_ ABSL_GUARDED_BY(mu_);
+  std::atomic<int64_t> indexed_ = 0;
+  std::vector<std::thread> threads_;
+};
+
+// Feeds valid records into the record store and the shard indexer, reporting
+// progress.
 class BundleWriter {
  public:
-  BundleWriter(Xapian::WritableDatabase& db, RecordStoreWriter& store,
-               const KnowledgeBase& knowledge,
+  BundleWriter(ShardIndexer& shards, RecordStoreWriter& store, const KnowledgeBase& knowledge,
                const std::function<void(const IndexProgress&)>& on_progress)
-      : db_(db),
-        store_(store),
-        knowledge_(knowledge),
-        on_progress_(on_progress),
-        generator_(text::MakeTermGenerator()) {
-    generator_.set_database(db_);
-    generator_.set_flags(Xapian::TermGenerator::FLAG_SPELLING);
-  }
+      : shards_(shards), store_(store), knowledge_(knowledge), on_progress_(on_progress) {}
 
   absl::Status Add(v1::Condition&& condition) {
     const knowledge::ConditionProfile* profile = knowledge_.ProfileFor(condition);
     if (profile != nullptr) ++profiled_;
-    Xapian::Document doc = ConditionDocument(condition, profile, generator_);
     if (absl::Status s = store_.AddCondition(condition); !s.ok()) return s;
-    AddToIndex(doc, condition);
+    const size_t text_bytes = IndexedTextBytes(condition);
     ++conditions_;
     Tick();
-    return absl::OkStatus();
+    return shards_.Add({.record = std::move(condition), .profile = profile}, text_bytes);
   }
 
   absl::Status Add(v1::Article&& article) {
-    Xapian::Document doc = ArticleDocument(article, generator_);
     if (absl::Status s = store_.AddArticle(article); !s.ok()) return s;
-    AddToIndex(doc, article);
+    const size_t text_bytes = IndexedTextBytes(article);
     ++articles_;
     Tick();
-    return absl::OkStatus();
+    return shards_.Add({.record = std::move(article)}, text_bytes);
   }
 
   int64_t conditions() const { return conditions_; }
@@ -232,35 +375,21 @@ class BundleWriter {
   int64_t profiled() const { return profiled_; }
 
  private:
-  // Adds the document, committing once enough text has been buffered.
-  template <typename Record>
-  void AddToIndex(Xapian::Document& doc, const Record& record) {
-    text_bytes_since_commit_ += IndexedTextBytes(record);
-    doc.set_data(DocumentDataOf(record).SerializeAsString());
-    db_.add_document(doc);
-    if (text_bytes_since_commit_ >= kCommitEveryTextBytes) {
-      db_.commit();
-      text_bytes_since_commit_ = 0;
-    }
-  }
-
   void Tick() {
     const absl::Time now = absl::Now();
     if (on_progress_ && now - last_progress_ >= absl::Seconds(1)) {
       last_progress_ = now;
-      on_progress_({.records = conditions_ + articles_, .elapsed = now - start_});
+      on_progress_({.records = shards_.indexed(), .elapsed = now - start_});
     }
   }
 
-  Xapian::WritableDatabase& db_;
+  ShardIndexer& shards_;
   RecordStoreWriter& store_;
   const KnowledgeBase& knowledge_;
   const std::function<void(const IndexProgress&)>& on_progress_;
-  Xapian::TermGenerator generator_;
   int64_t conditions_ = 0;
   int64_t articles_ = 0;
   int64_t profiled_ = 0;
-  size_t text_bytes_since_commit_ = 0;
   const absl::Time start_ = absl::Now();
   absl::Time last_progress_ = absl::Now();
 };
@@ -275,19 +404,26 @@ void AddInputs(const std::vector<std::filesystem::path>& paths,
   }
 }
 
-// Rewrites the index at `path` with full blocks: the commits along the way
-// leave its B-trees about half full.
-absl::Status Compact(const std::filesystem::path& path) {
-  const std::filesystem::path compacted = path.string() + ".compacted";
-  Xapian::Database(path.string()).compact(compacted.string(), Xapian::DBCOMPACT_NO_RENUMBER);
+// Merges the shards, in document id order, into one index at `out` with full
+// blocks, then removes them.
+absl::Status MergeShards(const std::vector<std::filesystem::path>& shards,
+                         const std::filesystem::path& out) {
+  Xapian::Database all;
+  for (const std::filesystem::path& shard : shards) all.add_database(Xapian::Database(shard));
+  all.compact(out.string(), Xapian::DBCOMPACT_NO_RENUMBER | Xapian::DBCOMPACT_MULTIPASS);
+  all.close();
   std::error_code error;
-  std::filesystem::remove_all(path, error);
-  if (!error) std::filesystem::rename(compacted, path, error);
+  for (const std::filesystem::path& shard : shards) std::filesystem::remove_all(shard, error);
   if (error) {
-    return absl::InternalError(absl::StrCat("cannot replace ", path.string(),
-                                            " by its compacted copy: ", error.message()));
+    return absl::InternalError(
+        absl::StrCat("cannot remove the merged shards: ", error.message()));
   }
   return absl::OkStatus();
+}
+
+int ThreadCount(int requested) {
+  if (requested > 0) return requested;
+  return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
 }
 
 absl::StatusOr<bundle::Manifest> BuildInto(BundleBuild& build, const IndexerOptions& options,
@@ -295,9 +431,13 @@ absl::StatusOr<bundle::Manifest> BuildInto(BundleBuild& build, const IndexerOpti
                                            std::vector<std::string>* problems) {
   absl::StatusOr<RecordStoreWriter> store = RecordStoreWriter::Create(build.records_path());
   if (!store.ok()) return store.status();
-  Xapian::WritableDatabase db(build.xapian_path().string(),
-                              Xapian::DB_CREATE | Xapian::DB_BACKEND_GLASS);
-  BundleWriter writer(db, *store, knowledge, options.on_progress);
+  const std::filesystem::path shards_dir = build.xapian_path().string() + ".shards";
+  if (std::error_code error; !std::filesystem::create_directory(shards_dir, error)) {
+    return absl::InternalError(
+        absl::StrCat("cannot create ", shards_dir.string(), ": ", error.message()));
+  }
+  ShardIndexer shards(shards_dir, ThreadCount(options.index_threads), options.shard_text_bytes);
+  BundleWriter writer(shards, *store, knowledge, options.on_progress);
   CorpusVisitor visitor{
       .on_condition = [&](v1::Condition&& c) { return writer.Add(std::move(c)); },
       .on_article = [&](v1::Article&& a) { return writer.Add(std::move(a)); },
@@ -311,10 +451,18 @@ absl::StatusOr<bundle::Manifest> BuildInto(BundleBuild& build, const IndexerOpti
   if (writer.conditions() + writer.articles() == 0) {
     return absl::InvalidArgumentError("the corpus holds no records");
   }
-  for (const auto& [key, synonym] : knowledge.synonyms()) db.add_synonym(key, synonym);
-  db.commit();
-  db.close();
-  if (absl::Status s = Compact(build.xapian_path()); !s.ok()) return s;
+  absl::StatusOr<std::vector<std::filesystem::path>> shard_paths = shards.Finish();
+  if (!shard_paths.ok()) return shard_paths.status();
+  {
+    Xapian::WritableDatabase last(shard_paths->back().string(), Xapian::DB_OPEN);
+    for (const auto& [key, synonym] : knowledge.synonyms()) last.add_synonym(key, synonym);
+    last.commit();
+  }
+  if (absl::Status s = MergeShards(*shard_paths, build.xapian_path()); !s.ok()) return s;
+  if (std::error_code error; !std::filesystem::remove(shards_dir, error)) {
+    return absl::InternalError(
+        absl::StrCat("cannot remove ", shards_dir.string(), ": ", error.message()));
+  }
   if (absl::Status s = store->Finish(); !s.ok()) return s;
 
   bundle::Manifest manifest;

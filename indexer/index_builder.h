@@ -29,6 +29,14 @@ struct IndexerOptions {
   std::vector<std::filesystem::path> thesaurus_files;
   // At most this many corpus problems are reported.
   size_t max_problems = 100;
+  // Records are indexed by this many threads (0: one per core), each
+  // indexing shards (runs of consecutive records) into databases of their
+  // own, which are merged into the bundle's index at the end.
+  int index_threads = 0;
+  // A shard ends once it holds this much summary and section text. Buffered
+  // postings take about 10 bytes of memory per byte of text, so this bounds
+  // each thread's memory whatever the corpus size.
+  size_t shard_text_bytes = size_t{16} << 20;
   // Called about once a second while records are indexed; may be empty.
   std::function<void(const IndexProgress&)> on_progress;
 };

@@ -87,7 +87,7 @@ TEST(KnowledgeBaseTest, NamesTheFileAndLineOfABadEntry) {
 }
 
 TEST(KnowledgeBaseTest, TheShippedKnowledgeBaseLoads) {
-  const auto dir = ::healthsearch::testing::SampleCorpusDir().parent_path().parent_path() / "knowledge";
+  const auto dir = ::healthsearch::testing::KnowledgeDir();
   absl::StatusOr<KnowledgeBase> knowledge =
       KnowledgeBase::Load({dir / "profiles.jsonl"}, {dir / "thesaurus.tsv"});
   ASSERT_THAT(knowledge, IsOk());

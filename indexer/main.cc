@@ -22,6 +22,7 @@ ABSL_FLAG(std::vector<std::string>, profiles, {},
 ABSL_FLAG(std::vector<std::string>, thesaurus, {},
           "Thesaurus files (TSV term<TAB>synonym, or OBO), comma-separated");
 ABSL_FLAG(int, max_problems, 100, "Report at most this many corpus problems");
+ABSL_FLAG(int, threads, 0, "Index on this many threads (0: one per core)");
 
 namespace {
 
@@ -67,6 +68,7 @@ int main(int argc, char** argv) {
     options.thesaurus_files.emplace_back(file);
   }
   options.max_problems = static_cast<size_t>(std::max(1, absl::GetFlag(FLAGS_max_problems)));
+  options.index_threads = std::max(0, absl::GetFlag(FLAGS_threads));
   if (options.corpus_dirs.empty() || options.out.empty()) {
     std::fprintf(stderr, "indexer: --corpus and --out are required (see --help)\n");
     return 2;

@@ -30,8 +30,7 @@ class SearcherTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     temp_ = new TempDir();
-    const auto knowledge =
-        ::healthsearch::testing::SampleCorpusDir().parent_path().parent_path() / "knowledge";
+    const auto knowledge = ::healthsearch::testing::KnowledgeDir();
     ASSERT_THAT(BuildBundle({.corpus_dirs = {::healthsearch::testing::SampleCorpusDir()},
                              .out = temp_->path() / "bundle",
                              .profile_files = {knowledge / "profiles.jsonl"},

@@ -47,6 +47,8 @@ std::map<std::string, std::string> SnapshotPublishedBundle(const fs::path& out) 
 
 fs::path SampleCorpusDir() { return fs::path(HEALTHSEARCH_SOURCE_DIR) / "corpus" / "sample"; }
 
+fs::path KnowledgeDir() { return fs::path(HEALTHSEARCH_SOURCE_DIR) / "knowledge"; }
+
 namespace {
 
 // The first `records` lines of each corpus file in `full`, copied once into
@@ -103,8 +105,8 @@ fs::path SharedMedquadBundle() {
   const int lock = ::open((dir / "medquad.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (lock < 0 || ::flock(lock, LOCK_EX) != 0) throw std::runtime_error("cannot lock test-bundles");
   const fs::path indexer = BinaryDir() / "indexer";
-  const fs::path profiles = fs::path(HEALTHSEARCH_SOURCE_DIR) / "knowledge" / "profiles.jsonl";
-  const fs::path thesaurus = fs::path(HEALTHSEARCH_SOURCE_DIR) / "knowledge" / "thesaurus.tsv";
+  const fs::path profiles = KnowledgeDir() / "profiles.jsonl";
+  const fs::path thesaurus = KnowledgeDir() / "thesaurus.tsv";
   std::string key = std::to_string(fs::last_write_time(indexer).time_since_epoch().count());
   for (const auto& entry : fs::directory_iterator(corpus)) {
     key += " " + entry.path().filename().string() + ":" + std::to_string(entry.file_size());

@@ -66,6 +66,8 @@ std::map<std::string, std::string> SnapshotPublishedBundle(const std::filesystem
 
 // The project's own sample corpus (corpus/sample).
 std::filesystem::path SampleCorpusDir();
+// The project's knowledge base (knowledge/: symptom profiles and thesaurus).
+std::filesystem::path KnowledgeDir();
 // ../shared/corpus/medquad beside the project, or empty when it is absent.
 // With HEALTHSEARCH_TEST_MEDQUAD_SLICE=N in the environment (the sanitizer
 // builds set it), a copy of its first N conditions and N articles instead.

@@ -1,15 +1,20 @@
 // Our own concurrent code paths, without gRPC in between: one Searcher shared
-// by many threads, and bundles published while other threads open and read
-// them. scripts/test-sanitizers runs these under ThreadSanitizer (ctest label
-// "tsan"), where gRPC's uninstrumented internals would only add noise.
+// by many threads, the indexer's threads, and bundles published while other
+// threads open and read them. scripts/test-sanitizers runs these under
+// ThreadSanitizer (ctest label "tsan"), where gRPC's uninstrumented internals
+// would only add noise.
+#include <xapian.h>
+
 #include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include <absl/strings/escaping.h>
 #include <absl/strings/str_cat.h>
 #include <absl/synchronization/mutex.h>
 #include <gmock/gmock.h>
@@ -29,8 +34,10 @@ namespace {
 namespace fs = std::filesystem;
 using ::google::protobuf::util::MessageDifferencer;
 using ::healthsearch::testing::IsOk;
+using ::healthsearch::testing::KnowledgeDir;
 using ::healthsearch::testing::SampleCorpusDir;
 using ::healthsearch::testing::TempDir;
+using ::testing::HasSubstr;
 
 constexpr int kThreads = 8;
 
@@ -97,6 +104,72 @@ TEST(LibraryConcurrencyTest, OneSearcherSharedByManyThreadsAnswersAsItDoesAlone)
 
 // While one thread publishes new versions, readers that open the published
 // path always find a complete bundle: its index and its records agree.
+// Everything a search reads from the index: documents with their data,
+// values, terms and positions, and the term, spelling and synonym tables.
+std::string DumpIndex(const fs::path& bundle) {
+  absl::StatusOr<BundleVersion> version = ResolveBundle(bundle);
+  if (!version.ok()) return std::string(version.status().message());
+  Xapian::Database db(version->xapian_path().string());
+  std::ostringstream dump;
+  dump << "documents " << db.get_doccount() << " last " << db.get_lastdocid() << " length "
+       << db.get_total_length() << "\n";
+  for (Xapian::PostingIterator it = db.postlist_begin(""); it != db.postlist_end(""); ++it) {
+    const Xapian::Document doc = db.get_document(*it);
+    dump << "document " << *it << " data " << absl::CHexEscape(doc.get_data()) << "\n";
+    for (Xapian::ValueIterator v = doc.values_begin(); v != doc.values_end(); ++v) {
+      dump << " value " << v.get_valueno() << " " << absl::CHexEscape(*v) << "\n";
+    }
+    for (Xapian::TermIterator t = doc.termlist_begin(); t != doc.termlist_end(); ++t) {
+      dump << " term " << *t << " wdf " << t.get_wdf() << " at";
+      for (Xapian::PositionIterator p = t.positionlist_begin(); p != t.positionlist_end(); ++p) {
+        dump << " " << *p;
+      }
+      dump << "\n";
+    }
+  }
+  for (Xapian::TermIterator t = db.allterms_begin(); t != db.allterms_end(); ++t) {
+    dump << "term " << *t << " in " << t.get_termfreq() << " count "
+         << db.get_collection_freq(*t) << "\n";
+  }
+  for (Xapian::TermIterator w = db.spellings_begin(); w != db.spellings_end(); ++w) {
+    dump << "spelling " << *w << " " << w.get_termfreq() << "\n";
+  }
+  for (Xapian::TermIterator k = db.synonym_keys_begin(); k != db.synonym_keys_end(); ++k) {
+    dump << "synonyms of " << *k << ":";
+    for (Xapian::TermIterator s = db.synonyms_begin(*k); s != db.synonyms_end(*k); ++s) {
+      dump << " " << *s;
+    }
+    dump << "\n";
+  }
+  return dump.str();
+}
+
+TEST(LibraryConcurrencyTest, ManySmallShardsOnManyThreadsIndexWhatOneThreadIndexes) {
+  TempDir temp;
+  const IndexerOptions one_shard{
+      .corpus_dirs = {SampleCorpusDir()},
+      .out = temp.path() / "one",
+      .profile_files = {KnowledgeDir() / "profiles.jsonl"},
+      .thesaurus_files = {KnowledgeDir() / "thesaurus.tsv"},
+      .index_threads = 1,
+      .shard_text_bytes = size_t{1} << 30,
+  };
+  IndexerOptions one_record_per_shard = one_shard;
+  one_record_per_shard.out = temp.path() / "many";
+  one_record_per_shard.index_threads = 3;
+  one_record_per_shard.shard_text_bytes = 1;
+  ASSERT_THAT(BuildBundle(one_shard, nullptr), IsOk());
+  absl::StatusOr<bundle::Manifest> many = BuildBundle(one_record_per_shard, nullptr);
+  ASSERT_THAT(many, IsOk());
+  ASSERT_GT(many->condition_count() + many->article_count(), 3);
+
+  const std::string expected = DumpIndex(temp.path() / "one");
+  EXPECT_THAT(expected, HasSubstr("spelling "));
+  EXPECT_THAT(expected, HasSubstr("synonyms of "));
+  EXPECT_EQ(DumpIndex(temp.path() / "many"), expected);
+  EXPECT_FALSE(fs::exists(ResolveBundle(temp.path() / "many")->dir / "xapian.shards"));
+}
+
 TEST(LibraryConcurrencyTest, ReadersNeverSeeAHalfPublishedBundle) {
   TempDir temp;
   const fs::path out = temp.path() / "bundle";
