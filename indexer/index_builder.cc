@@ -405,20 +405,12 @@ void AddInputs(const std::vector<std::filesystem::path>& paths,
 }
 
 // Merges the shards, in document id order, into one index at `out` with full
-// blocks, then removes them.
-absl::Status MergeShards(const std::vector<std::filesystem::path>& shards,
-                         const std::filesystem::path& out) {
+// blocks.
+void MergeShards(const std::vector<std::filesystem::path>& shards,
+                 const std::filesystem::path& out) {
   Xapian::Database all;
   for (const std::filesystem::path& shard : shards) all.add_database(Xapian::Database(shard));
   all.compact(out.string(), Xapian::DBCOMPACT_NO_RENUMBER | Xapian::DBCOMPACT_MULTIPASS);
-  all.close();
-  std::error_code error;
-  for (const std::filesystem::path& shard : shards) std::filesystem::remove_all(shard, error);
-  if (error) {
-    return absl::InternalError(
-        absl::StrCat("cannot remove the merged shards: ", error.message()));
-  }
-  return absl::OkStatus();
 }
 
 int ThreadCount(int requested) {
@@ -458,10 +450,12 @@ absl::StatusOr<bundle::Manifest> BuildInto(BundleBuild& build, const IndexerOpti
     for (const auto& [key, synonym] : knowledge.synonyms()) last.add_synonym(key, synonym);
     last.commit();
   }
-  if (absl::Status s = MergeShards(*shard_paths, build.xapian_path()); !s.ok()) return s;
-  if (std::error_code error; !std::filesystem::remove(shards_dir, error)) {
+  MergeShards(*shard_paths, build.xapian_path());
+  std::error_code removal_error;
+  std::filesystem::remove_all(shards_dir, removal_error);
+  if (removal_error) {
     return absl::InternalError(
-        absl::StrCat("cannot remove ", shards_dir.string(), ": ", error.message()));
+        absl::StrCat("cannot remove ", shards_dir.string(), ": ", removal_error.message()));
   }
   if (absl::Status s = store->Finish(); !s.ok()) return s;
 
