@@ -97,14 +97,20 @@ void RenderCorpus(const BenchReport& report, const CorpusInfo& corpus, std::stri
   for (const EngineResult& engine : report.engines()) {
     if (engine.corpus() != corpus.name()) continue;
     for (const LoadRun& run : engine.runs()) {
+      if (run.p50_ms() <= 0) {
+        absl::StrAppendFormat(&md, "| %s | %d | 0 | – | – | – | %d | no call finished in time |\n",
+                              run.engine(), run.streams(), run.errors());
+        continue;
+      }
       const std::string ratio =
           run.healthsearch_qps_ratio() > 0
               ? absl::StrFormat("%.2f× (%s)", run.healthsearch_qps_ratio(),
                                 run.healthsearch_reference())
               : "";
-      absl::StrAppendFormat(&md, "| %s | %d | %.0f | %.3f | %.3f | %.3f | %d | %s |\n",
-                            run.engine(), run.streams(), run.qps(), run.p50_ms(), run.p90_ms(),
-                            run.p99_ms(), run.errors(), ratio);
+      absl::StrAppendFormat(&md, "| %s | %d | %s | %.3f | %.3f | %.3f | %d | %s |\n",
+                            run.engine(), run.streams(),
+                            Number(run.qps(), run.qps() < 10 ? 1 : 0), run.p50_ms(),
+                            run.p90_ms(), run.p99_ms(), run.errors(), ratio);
     }
   }
 }
