@@ -13,6 +13,7 @@
 
 #include <absl/container/flat_hash_map.h>
 #include <absl/container/flat_hash_set.h>
+#include <absl/container/node_hash_map.h>
 #include <absl/strings/ascii.h>
 #include <absl/strings/str_cat.h>
 #include <absl/strings/str_split.h>
@@ -484,14 +485,19 @@ class Searcher::Impl {
     Xapian::MSet mset = enquire.get_mset(0, depth, check_at_least);
     response.set_total_size(mset.get_matches_estimated());
 
+    std::vector<Xapian::docid> candidate_docids;
+    for (auto it = mset.begin(); it != mset.end(); ++it) candidate_docids.push_back(*it);
+    PostingsAmong candidate_postings(db, std::move(candidate_docids));
     Coverage coverage;
-    std::vector<Candidate> ranked = Rescore(db, mset, lay, &coverage);
+    std::vector<Candidate> ranked = Rescore(db, mset, lay, candidate_postings, &coverage);
     const auto words_by_term = QueryWordsByTerm(query_text);
     std::vector<Xapian::docid> page;
     for (int64_t i = offset; i < static_cast<int64_t>(ranked.size()) && i < offset + page_size; ++i) {
       page.push_back(ranked[i].docid);
     }
-    const auto matches = FindMatches(db, *text_query, lay, coverage, page, words_by_term);
+    PostingsAmong page_postings(db, std::move(page));
+    const auto matches = FindMatches(*text_query, lay, coverage, candidate_postings, page_postings,
+                                     words_by_term);
     for (int64_t i = offset; i < static_cast<int64_t>(ranked.size()) && i < offset + page_size; ++i) {
       auto found = matches.find(ranked[i].docid);
       AddResult(db, mset, ranked[i], found != matches.end() ? found->second : Matches(),
@@ -586,20 +592,39 @@ class Searcher::Impl {
     double score;
   };
 
-  // The documents among `sorted_docids` that hold `term`, found by walking
-  // its posting list: far cheaper than reading long documents' term lists.
-  static absl::flat_hash_set<Xapian::docid> HoldersAmong(
-      const Xapian::Database& db, const std::string& term,
-      const std::vector<Xapian::docid>& sorted_docids) {
-    absl::flat_hash_set<Xapian::docid> holders;
-    Xapian::PostingIterator posting = db.postlist_begin(term);
-    for (Xapian::docid docid : sorted_docids) {
-      posting.skip_to(docid);
-      if (posting == db.postlist_end(term)) break;
-      if (*posting == docid) holders.insert(docid);
+  // The documents among a fixed set that hold each term asked about, with the
+  // term's wdf in each. Each term's posting list is walked once, however often
+  // it is asked about: far cheaper than reading long documents' term lists.
+  class PostingsAmong {
+   public:
+    using Wdfs = absl::flat_hash_map<Xapian::docid, Xapian::termcount>;
+
+    PostingsAmong(const Xapian::Database& db, std::vector<Xapian::docid> docids)
+        : db_(db), sorted_docids_(std::move(docids)) {
+      std::sort(sorted_docids_.begin(), sorted_docids_.end());
     }
-    return holders;
-  }
+
+    const Wdfs& Of(const std::string& term) {
+      auto [it, inserted] = by_term_.try_emplace(term);
+      if (inserted) {
+        it->second.reserve(sorted_docids_.size());
+        Xapian::PostingIterator posting = db_.postlist_begin(term);
+        for (Xapian::docid docid : sorted_docids_) {
+          posting.skip_to(docid);
+          if (posting == db_.postlist_end(term)) break;
+          if (*posting == docid) it->second.emplace(docid, posting.get_wdf());
+        }
+      }
+      return it->second;
+    }
+
+    const std::vector<Xapian::docid>& sorted_docids() const { return sorted_docids_; }
+
+   private:
+    const Xapian::Database& db_;
+    std::vector<Xapian::docid> sorted_docids_;
+    absl::node_hash_map<std::string, Wdfs> by_term_;  // node-based: Of()'s references stay valid
+  };
 
   // For each document, which of the query's concepts it covers: by the word
   // itself or through a thesaurus expansion; and which expansions matched.
@@ -608,30 +633,26 @@ class Searcher::Impl {
     absl::flat_hash_map<Xapian::docid, std::vector<int>> expansions;
   };
 
-  static Coverage CoverageOf(const Xapian::Database& db, const LayQuery& lay,
-                             std::vector<Xapian::docid> docids) {
-    std::sort(docids.begin(), docids.end());
+  static Coverage CoverageOf(const LayQuery& lay, PostingsAmong& candidates) {
     Coverage coverage;
-    for (Xapian::docid docid : docids) coverage.concepts[docid].assign(lay.concepts.size(), false);
+    for (Xapian::docid docid : candidates.sorted_docids()) {
+      coverage.concepts[docid].assign(lay.concepts.size(), false);
+    }
     for (size_t c = 0; c < lay.concepts.size(); ++c) {
-      for (Xapian::docid docid : HoldersAmong(db, lay.concepts[c], docids)) {
+      for (const auto& [docid, wdf] : candidates.Of(lay.concepts[c])) {
         coverage.concepts[docid][c] = true;
       }
     }
-    absl::flat_hash_map<std::string, absl::flat_hash_set<Xapian::docid>> holders;
     for (size_t e = 0; e < lay.expansions.size(); ++e) {
       const Expansion& expansion = lay.expansions[e];
-      for (Xapian::docid docid : docids) {
-        bool all = true;
-        for (const std::string& term : expansion.terms) {
-          auto it = holders.find(term);
-          if (it == holders.end()) it = holders.emplace(term, HoldersAmong(db, term, docids)).first;
-          if (!it->second.contains(docid)) {
-            all = false;
-            break;
-          }
-        }
-        if (!all) continue;
+      if (expansion.terms.empty()) continue;
+      std::vector<Xapian::docid> holding_all;
+      for (const auto& [docid, wdf] : candidates.Of(expansion.terms[0])) holding_all.push_back(docid);
+      for (size_t t = 1; t < expansion.terms.size() && !holding_all.empty(); ++t) {
+        const PostingsAmong::Wdfs& holders = candidates.Of(expansion.terms[t]);
+        std::erase_if(holding_all, [&](Xapian::docid docid) { return !holders.contains(docid); });
+      }
+      for (Xapian::docid docid : holding_all) {
         coverage.expansions[docid].push_back(static_cast<int>(e));
         for (int c : expansion.covers) coverage.concepts[docid][c] = true;
       }
@@ -642,30 +663,20 @@ class Searcher::Impl {
   // BM25 weight times the record's priors times its symptom coverage, best first.
   // `coverage` receives what each candidate covered, for the explanations.
   std::vector<Candidate> Rescore(const Xapian::Database& db, const Xapian::MSet& mset,
-                                 const LayQuery& lay, Coverage* coverage_out) const {
+                                 const LayQuery& lay, PostingsAmong& candidate_postings,
+                                 Coverage* coverage_out) const {
     std::vector<Candidate> candidates;
-    std::vector<Xapian::docid> docids;
-    for (auto it = mset.begin(); it != mset.end(); ++it) {
-      candidates.push_back({*it, it.get_weight()});
-      docids.push_back(*it);
-    }
+    for (auto it = mset.begin(); it != mset.end(); ++it) candidates.push_back({*it, it.get_weight()});
     Coverage& coverage = *coverage_out;
-    if (!lay.concepts.empty()) coverage = CoverageOf(db, lay, docids);
+    if (!lay.concepts.empty()) coverage = CoverageOf(lay, candidate_postings);
     // Words naming a category or an article tag ("autoimmune disease") ask
     // for records in it.
-    std::vector<std::string> wanted_categories;
+    absl::flat_hash_set<Xapian::docid> in_wanted_category;
     for (const std::string& word : lay.concept_words) {
       for (const char* prefix : {text::kCategoryPrefix, text::kTagPrefix}) {
         const std::string term = text::BooleanTerm(prefix, word);
-        if (db.term_exists(term)) wanted_categories.push_back(term);
-      }
-    }
-    absl::flat_hash_set<Xapian::docid> in_wanted_category;
-    if (!wanted_categories.empty()) {
-      std::vector<Xapian::docid> sorted = docids;
-      std::sort(sorted.begin(), sorted.end());
-      for (const std::string& term : wanted_categories) {
-        for (Xapian::docid docid : HoldersAmong(db, term, sorted)) in_wanted_category.insert(docid);
+        if (!db.term_exists(term)) continue;
+        for (const auto& [docid, wdf] : candidate_postings.Of(term)) in_wanted_category.insert(docid);
       }
     }
     // Reading values costs I/O: only when a prior would change a score.
@@ -698,44 +709,30 @@ class Searcher::Impl {
     std::vector<std::string> explanations;
   };
 
-  // The wdf of `term` in each of `sorted_docids` that holds it.
-  static absl::flat_hash_map<Xapian::docid, Xapian::termcount> WdfsAmong(
-      const Xapian::Database& db, const std::string& term,
-      const std::vector<Xapian::docid>& sorted_docids) {
-    absl::flat_hash_map<Xapian::docid, Xapian::termcount> wdfs;
-    Xapian::PostingIterator posting = db.postlist_begin(term);
-    for (Xapian::docid docid : sorted_docids) {
-      posting.skip_to(docid);
-      if (posting == db.postlist_end(term)) break;
-      if (*posting == docid) wdfs.emplace(docid, posting.get_wdf());
-    }
-    return wdfs;
-  }
-
-  // Adds to each document's `fields` those where `word` (an unprefixed term,
-  // stemmed or not) occurs.
-  static void AddFieldsOf(const Xapian::Database& db, const std::string& word,
-                          const std::vector<Xapian::docid>& sorted_docids,
+  // Adds to each page document's `fields` those where `word` (an unprefixed
+  // term, stemmed or not) occurs.
+  static void AddFieldsOf(const std::string& word, PostingsAmong& candidates, PostingsAmong& page,
                           absl::flat_hash_map<Xapian::docid, Matches>& matches) {
-    const auto unprefixed = WdfsAmong(db, word, sorted_docids);
-    if (unprefixed.empty()) return;
+    const PostingsAmong::Wdfs& unprefixed = candidates.Of(word);
+    const auto on_page = [&](Xapian::docid docid) { return unprefixed.contains(docid); };
+    if (std::none_of(page.sorted_docids().begin(), page.sorted_docids().end(), on_page)) return;
     const bool stemmed = absl::StartsWith(word, "Z");
     const std::string bare = stemmed ? word.substr(1) : word;
-    const auto in_field = [&](const char* prefix) {
-      return WdfsAmong(db, absl::StrCat(stemmed ? "Z" : "", prefix, bare), sorted_docids);
+    const auto in_field = [&](const char* prefix) -> const PostingsAmong::Wdfs& {
+      return page.Of(absl::StrCat(stemmed ? "Z" : "", prefix, bare));
     };
-    const auto title = in_field(text::kTitlePrefix);
-    const auto also_called = in_field(text::kAlsoCalledPrefix);
-    const auto symptom = in_field(text::kSymptomPrefix);
-    const auto summary = in_field(text::kSummaryPrefix);
-    const auto profile = in_field(text::kProfilePrefix);
-    const auto wdf = [](const absl::flat_hash_map<Xapian::docid, Xapian::termcount>& wdfs,
-                        Xapian::docid docid) -> Xapian::termcount {
+    const PostingsAmong::Wdfs& title = in_field(text::kTitlePrefix);
+    const PostingsAmong::Wdfs& also_called = in_field(text::kAlsoCalledPrefix);
+    const PostingsAmong::Wdfs& symptom = in_field(text::kSymptomPrefix);
+    const PostingsAmong::Wdfs& summary = in_field(text::kSummaryPrefix);
+    const PostingsAmong::Wdfs& profile = in_field(text::kProfilePrefix);
+    const auto wdf = [](const PostingsAmong::Wdfs& wdfs, Xapian::docid docid) -> Xapian::termcount {
       auto it = wdfs.find(docid);
       return it == wdfs.end() ? 0 : it->second;
     };
-    for (const auto& [docid, unprefixed_wdf] : unprefixed) {
-      const text::FieldWdfs wdfs{.unprefixed = unprefixed_wdf,
+    for (Xapian::docid docid : page.sorted_docids()) {
+      if (!on_page(docid)) continue;
+      const text::FieldWdfs wdfs{.unprefixed = wdf(unprefixed, docid),
                                  .title = wdf(title, docid),
                                  .also_called = wdf(also_called, docid),
                                  .symptom = wdf(symptom, docid),
@@ -751,11 +748,12 @@ class Searcher::Impl {
     }
   }
 
+  // What each page document matched. `candidates` are the re-scored documents,
+  // of which the page is a part; terms they were asked about are not walked again.
   static absl::flat_hash_map<Xapian::docid, Matches> FindMatches(
-      const Xapian::Database& db, const Xapian::Query& text_query, const LayQuery& lay,
-      const Coverage& coverage, std::vector<Xapian::docid> docids,
+      const Xapian::Query& text_query, const LayQuery& lay, const Coverage& coverage,
+      PostingsAmong& candidates, PostingsAmong& page,
       const absl::flat_hash_map<std::string, std::string>& words_by_term) {
-    std::sort(docids.begin(), docids.end());
     absl::flat_hash_map<Xapian::docid, Matches> matches;
     for (auto t = text_query.get_unique_terms_begin(); t != text_query.get_unique_terms_end(); ++t) {
       const std::string term = UnprefixedTerm(*t);
@@ -763,13 +761,15 @@ class Searcher::Impl {
       const std::string shown = word != words_by_term.end()        ? word->second
                                 : absl::StartsWith(term, "Z") ? term.substr(1)
                                                               : term;
-      for (Xapian::docid docid : HoldersAmong(db, *t, docids)) {
+      const PostingsAmong::Wdfs& holders = candidates.Of(*t);
+      for (Xapian::docid docid : page.sorted_docids()) {
+        if (!holders.contains(docid)) continue;
         std::vector<std::string>& words = matches[docid].words;
         if (std::find(words.begin(), words.end(), shown) == words.end()) words.push_back(shown);
       }
-      AddFieldsOf(db, term, docids, matches);
+      AddFieldsOf(term, candidates, page, matches);
     }
-    for (Xapian::docid docid : docids) {
+    for (Xapian::docid docid : page.sorted_docids()) {
       auto expansions = coverage.expansions.find(docid);
       if (expansions == coverage.expansions.end()) continue;
       for (int e : expansions->second) {
