@@ -218,14 +218,7 @@ class ShardIndexer {
     for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Work(); });
   }
 
-  ~ShardIndexer() {
-    {
-      absl::MutexLock lock(&mu_);
-      waiting_.clear();
-      done_ = true;
-    }
-    for (std::thread& thread : threads_) thread.join();
-  }
+  ~ShardIndexer() { Stop(/*drop_waiting=*/true); }
 
   // Returns the first failure of any thread, if there was one.
   absl::Status Add(Shard::Entry entry, size_t text_bytes) {
@@ -243,18 +236,25 @@ class ShardIndexer {
     if (!filling_.entries.empty()) {
       if (absl::Status s = Submit(); !s.ok()) return s;
     }
-    {
-      absl::MutexLock lock(&mu_);
-      done_ = true;
-    }
-    for (std::thread& thread : threads_) thread.join();
-    threads_.clear();
+    Stop(/*drop_waiting=*/false);
     absl::MutexLock lock(&mu_);
     if (!failure_.ok()) return failure_;
     return paths_;
   }
 
  private:
+  // Lets the threads finish the shard each is indexing and, unless
+  // `drop_waiting`, the shards still waiting; then joins them.
+  void Stop(bool drop_waiting) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (drop_waiting) waiting_.clear();
+      done_ = true;
+    }
+    for (std::thread& thread : threads_) thread.join();
+    threads_.clear();
+  }
+
   absl::Status Submit() {
     Shard shard = std::exchange(filling_, Shard{});
     shard.path = dir_ / absl::StrCat("shard-", paths_.size());
