@@ -2,10 +2,12 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <fstream>
 #include <memory>
-#include <unordered_map>
+#include <vector>
 
+#include <absl/container/flat_hash_map.h>
 #include <absl/strings/ascii.h>
 #include <absl/strings/escaping.h>
 #include <absl/strings/str_cat.h>
@@ -161,6 +163,12 @@ class LineReader {
 
 class CorpusValidator {
  public:
+  // Where a record was read.
+  struct Place {
+    uint32_t file_index;  // into files_read_
+    int64_t line_number;
+  };
+
   CorpusValidator(const CorpusReadOptions& options, const CorpusVisitor& visitor,
                   std::vector<std::string>* problems, std::vector<CorpusFile>* files)
       : options_(options), visitor_(visitor), problems_(problems), files_(files) {}
@@ -202,6 +210,8 @@ class CorpusValidator {
  private:
   absl::Status ReadFile(const fs::path& path, bool conditions) {
     const std::string file = path.string();
+    const auto file_index = static_cast<uint32_t>(files_read_.size());
+    files_read_.push_back(file);
     LineReader reader(path);
     if (!reader.is_open()) {
       Problem(file, 0, "cannot open file for reading");
@@ -218,8 +228,8 @@ class CorpusValidator {
         Problem(file, number, absl::StrCat("line is longer than ", kMaxLineBytes, " bytes"));
         continue;
       }
-      absl::Status status = conditions ? HandleCondition(file, number, line)
-                                       : HandleArticle(file, number, line);
+      const Place place{.file_index = file_index, .line_number = number};
+      absl::Status status = conditions ? HandleCondition(place, line) : HandleArticle(place, line);
       if (status.ok()) {
         ++info.record_count;
       } else if (absl::IsInvalidArgument(status)) {
@@ -236,20 +246,18 @@ class CorpusValidator {
   }
 
   // INVALID_ARGUMENT means the record is bad; any other error came from the visitor.
-  absl::Status HandleCondition(const std::string& file, int64_t line_number,
-                               absl::string_view line) {
+  absl::Status HandleCondition(Place place, absl::string_view line) {
     absl::StatusOr<v1::Condition> condition = ParseConditionLine(line);
     if (!condition.ok()) return condition.status();
-    if (absl::Status s = Claim(condition->id(), file, line_number); !s.ok()) return s;
+    if (absl::Status s = Claim(condition->id(), place); !s.ok()) return s;
     if (problem_count_ > 0 || !visitor_.on_condition) return absl::OkStatus();
     return Unambiguous(visitor_.on_condition(*std::move(condition)));
   }
 
-  absl::Status HandleArticle(const std::string& file, int64_t line_number,
-                             absl::string_view line) {
+  absl::Status HandleArticle(Place place, absl::string_view line) {
     absl::StatusOr<v1::Article> article = ParseArticleLine(line);
     if (!article.ok()) return article.status();
-    if (absl::Status s = Claim(article->id(), file, line_number); !s.ok()) return s;
+    if (absl::Status s = Claim(article->id(), place); !s.ok()) return s;
     if (problem_count_ > 0 || !visitor_.on_article) return absl::OkStatus();
     return Unambiguous(visitor_.on_article(*std::move(article)));
   }
@@ -260,13 +268,29 @@ class CorpusValidator {
     return status;
   }
 
-  absl::Status Claim(const std::string& id, const std::string& file, int64_t line_number) {
-    auto [it, inserted] = first_seen_.try_emplace(id, absl::StrCat(file, ":", line_number));
-    if (!inserted) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("duplicate id \"", id, "\" (first used at ", it->second, ")"));
+  absl::Status Claim(const std::string& id, Place place) {
+    if (auto it = first_seen_.find(id); it != first_seen_.end()) {
+      return absl::InvalidArgumentError(absl::StrCat("duplicate id \"", id, "\" (first used at ",
+                                                     files_read_[it->second.file_index], ":",
+                                                     it->second.line_number, ")"));
     }
+    first_seen_.emplace(KeepId(id), place);
     return absl::OkStatus();
+  }
+
+  // A lasting copy of `id`, packed with the others into large blocks rather
+  // than allocated one by one.
+  absl::string_view KeepId(absl::string_view id) {
+    constexpr size_t kIdBlockBytes = 1 << 20;
+    if (id_blocks_.empty() || id_block_used_ + id.size() > id_block_size_) {
+      id_block_size_ = std::max(kIdBlockBytes, id.size());
+      id_blocks_.push_back(std::make_unique<char[]>(id_block_size_));
+      id_block_used_ = 0;
+    }
+    char* copy = id_blocks_.back().get() + id_block_used_;
+    std::copy(id.begin(), id.end(), copy);
+    id_block_used_ += id.size();
+    return absl::string_view(copy, id.size());
   }
 
   // `line` 0 means the problem is with the whole file or directory. `missing`
@@ -285,7 +309,12 @@ class CorpusValidator {
   const CorpusVisitor& visitor_;
   std::vector<std::string>* problems_;
   std::vector<CorpusFile>* files_;
-  std::unordered_map<std::string, std::string> first_seen_;  // id -> "FILE:LINE"
+  std::vector<std::string> files_read_;
+  // Every record's id, with where it was read: held for the whole corpus.
+  absl::flat_hash_map<absl::string_view, Place> first_seen_;  // ids in id_blocks_
+  std::vector<std::unique_ptr<char[]>> id_blocks_;
+  size_t id_block_size_ = 0;
+  size_t id_block_used_ = 0;
   size_t problem_count_ = 0;
   size_t missing_count_ = 0;
 };

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include <absl/strings/str_cat.h>
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/message_differencer.h>
 #include <gmock/gmock.h>
@@ -20,6 +21,7 @@ using ::healthsearch::testing::StatusIs;
 using ::healthsearch::testing::TempDir;
 using ::healthsearch::testing::WriteTextFile;
 using ::testing::ElementsAre;
+using ::testing::EndsWith;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
@@ -261,6 +263,32 @@ TEST_F(ReadCorpusTest, FindsDuplicateIdsAcrossFilesAndDirectories) {
   ASSERT_THAT(problems, SizeIs(2));
   EXPECT_THAT(problems[0], StartsWith((Dir("a") / kArticlesFile).string() + ":1: duplicate id"));
   EXPECT_THAT(problems[1], StartsWith((Dir("b") / kConditionsFile).string() + ":2: duplicate id"));
+  EXPECT_THAT(problems[1],
+              EndsWith("(first used at " + (Dir("a") / kConditionsFile).string() + ":1)"));
+}
+
+TEST_F(ReadCorpusTest, RemembersEveryIdForTheWholeRead) {
+  // 2 MB of ids: more than one of the blocks the reader keeps them in.
+  constexpr int kRecords = 16000;
+  const auto id_of = [](int i) { return absl::StrCat(std::string(kMaxIdLength - 8, 'x'), i); };
+  std::string lines;
+  for (int i = 0; i < kRecords; ++i) {
+    absl::StrAppend(&lines, R"({"id": ")", id_of(i), R"(", "name": "N"})", "\n");
+  }
+  for (int i : {0, kRecords - 1}) {
+    absl::StrAppend(&lines, R"({"id": ")", id_of(i), R"(", "name": "N"})", "\n");
+  }
+  WriteTextFile(Dir("d") / kConditionsFile, lines);
+  std::vector<std::string> problems;
+  EXPECT_THAT(LoadCorpus({Dir("d")}, {}, &problems),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("2 problem(s)")));
+  const std::string file = (Dir("d") / kConditionsFile).string();
+  EXPECT_THAT(problems,
+              ElementsAre(absl::StrCat(file, ":", kRecords + 1, ": duplicate id \"", id_of(0),
+                                       "\" (first used at ", file, ":1)"),
+                          absl::StrCat(file, ":", kRecords + 2, ": duplicate id \"",
+                                       id_of(kRecords - 1), "\" (first used at ", file, ":",
+                                       kRecords, ")")));
 }
 
 TEST_F(ReadCorpusTest, ReadsALastLineWithoutANewline) {
