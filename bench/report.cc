@@ -196,11 +196,13 @@ void RenderTargets(const BenchReport& report, std::string& md) {
   }
   for (const IndexingResult& row : report.indexing()) {
     if (row.ratio() <= 0) continue;
+    // The indexer may run on more threads than the loop's one, so the work per
+    // CPU second must keep up as well as the wall clock.
     absl::StrAppendFormat(&md,
-                          "| indexing ≥ 50%% of the bare Xapian loop (%s) | %.0f%% (%.0f%% per "
-                          "CPU second) | %s |\n",
+                          "| indexing ≥ 50%% of the bare Xapian loop, by wall clock and per CPU "
+                          "second (%s) | %.0f%% and %.0f%% | %s |\n",
                           row.corpus(), 100 * row.ratio(), 100 * row.cpu_ratio(),
-                          Verdict(row.ratio() >= 0.5));
+                          Verdict(row.ratio() >= 0.5 && row.cpu_ratio() >= 0.5));
   }
 }
 
