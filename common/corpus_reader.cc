@@ -282,9 +282,9 @@ class CorpusValidator {
   // than allocated one by one.
   absl::string_view KeepId(absl::string_view id) {
     constexpr size_t kIdBlockBytes = 1 << 20;
-    if (id_blocks_.empty() || id_block_used_ + id.size() > id_block_size_) {
-      id_block_size_ = std::max(kIdBlockBytes, id.size());
-      id_blocks_.push_back(std::make_unique<char[]>(id_block_size_));
+    static_assert(kMaxIdLength <= kIdBlockBytes);  // CheckId has bounded `id`
+    if (id_blocks_.empty() || id_block_used_ + id.size() > kIdBlockBytes) {
+      id_blocks_.push_back(std::make_unique<char[]>(kIdBlockBytes));
       id_block_used_ = 0;
     }
     char* copy = id_blocks_.back().get() + id_block_used_;
@@ -312,8 +312,7 @@ class CorpusValidator {
   std::vector<std::string> files_read_;
   // Every record's id, with where it was read: held for the whole corpus.
   absl::flat_hash_map<absl::string_view, Place> first_seen_;  // ids in id_blocks_
-  std::vector<std::unique_ptr<char[]>> id_blocks_;
-  size_t id_block_size_ = 0;
+  std::vector<std::unique_ptr<char[]>> id_blocks_;  // kIdBlockBytes each
   size_t id_block_used_ = 0;
   size_t problem_count_ = 0;
   size_t missing_count_ = 0;

@@ -714,8 +714,8 @@ class Searcher::Impl {
   static void AddFieldsOf(const std::string& word, PostingsAmong& candidates, PostingsAmong& page,
                           absl::flat_hash_map<Xapian::docid, Matches>& matches) {
     const PostingsAmong::Wdfs& unprefixed = candidates.Of(word);
-    const auto on_page = [&](Xapian::docid docid) { return unprefixed.contains(docid); };
-    if (std::none_of(page.sorted_docids().begin(), page.sorted_docids().end(), on_page)) return;
+    const auto holds_word = [&](Xapian::docid docid) { return unprefixed.contains(docid); };
+    if (std::none_of(page.sorted_docids().begin(), page.sorted_docids().end(), holds_word)) return;
     const bool stemmed = absl::StartsWith(word, "Z");
     const std::string bare = stemmed ? word.substr(1) : word;
     const auto in_field = [&](const char* prefix) -> const PostingsAmong::Wdfs& {
@@ -731,7 +731,7 @@ class Searcher::Impl {
       return it == wdfs.end() ? 0 : it->second;
     };
     for (Xapian::docid docid : page.sorted_docids()) {
-      if (!on_page(docid)) continue;
+      if (!holds_word(docid)) continue;
       const text::FieldWdfs wdfs{.unprefixed = wdf(unprefixed, docid),
                                  .title = wdf(title, docid),
                                  .also_called = wdf(also_called, docid),
