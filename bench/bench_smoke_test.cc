@@ -1,12 +1,14 @@
 // Runs scripts/bench end to end on the sample corpus for a fraction of a
 // second per measurement, so that the harness keeps working. healthsearch and
-// SQLite FTS5 always run; PostgreSQL and Lucene only where installed.
+// SQLite FTS5 always run; PostgreSQL and Lucene only where installed. Also
+// how hit@10 counts a failed search.
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <set>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -38,7 +40,9 @@ TEST_F(BenchSmokeTest, WritesEveryMeasurementOfEveryInstalledEngine) {
   const int exit_code = healthsearch::testing::RunProgram(
       fs::path(HEALTHSEARCH_SOURCE_DIR) / "scripts" / "bench",
       {"--no_build", "--build_dir", HEALTHSEARCH_BINARY_DIR, "--corpora", "sample",
-       "--streams", "1,2", "--duration", "0.2s", "--warmup", "0.1s", "--out", out_.string()},
+       "--streams", "1,2", "--duration", "0.2s", "--warmup", "0.1s",
+       // Far above any search of 110 records: only that the limit is set is tested.
+       "--pg_statement_timeout", "30s", "--out", out_.string()},
       &output);
   ASSERT_EQ(exit_code, 0) << output;
 
@@ -62,6 +66,10 @@ TEST_F(BenchSmokeTest, WritesEveryMeasurementOfEveryInstalledEngine) {
     EXPECT_GT(engine.search_peak_rss_kb(), 0);
     EXPECT_EQ(engine.relevance().queries(), report.queries());
     EXPECT_GT(engine.relevance().hit_at_10(), 0);
+    EXPECT_EQ(engine.relevance().failed(), 0);
+    if (engine.engine().rfind("postgres", 0) == 0) {
+      EXPECT_THAT(engine.notes(), HasSubstr("cancelled after 30s (statement_timeout)"));
+    }
     ASSERT_EQ(engine.runs_size(), 2);
     for (const LoadRun& run : engine.runs()) {
       EXPECT_EQ(run.engine(), engine.engine());
@@ -92,6 +100,38 @@ TEST_F(BenchSmokeTest, WritesEveryMeasurementOfEveryInstalledEngine) {
   text << markdown.rdbuf();
   EXPECT_THAT(text.str(), HasSubstr("| healthsearch-grpc | 2 |"));
   EXPECT_THAT(text.str(), HasSubstr("| sqlite-fts5 | 1 |"));
+}
+
+TEST(MeasureRelevanceTest, CountsAFailedSearchAsAMiss) {
+  std::vector<eval::JudgedQuery> queries(3);
+  for (int i = 0; i < 3; ++i) {
+    queries[i].set_query("query " + std::to_string(i));
+    queries[i].set_group(i == 0 ? "lay" : "keyword");
+    queries[i].add_relevant("record-" + std::to_string(i));
+  }
+  const TopTen search = [](const std::string& query) -> absl::StatusOr<std::vector<std::string>> {
+    if (query == "query 1") return absl::DeadlineExceededError("statement timeout");
+    return std::vector<std::string>{"record-" + query.substr(query.size() - 1)};
+  };
+  absl::StatusOr<Relevance> relevance = MeasureRelevance(queries, search);
+  ASSERT_TRUE(relevance.ok()) << relevance.status();
+  EXPECT_EQ(relevance->queries(), 3);
+  EXPECT_EQ(relevance->failed(), 1);
+  EXPECT_DOUBLE_EQ(relevance->hit_at_10(), 2.0 / 3);
+  EXPECT_DOUBLE_EQ(relevance->hit_at_10_by_group().at("lay"), 1.0);
+  EXPECT_DOUBLE_EQ(relevance->hit_at_10_by_group().at("keyword"), 0.5);
+}
+
+TEST(MeasureRelevanceTest, ReturnsTheFailureWhenEverySearchFailed) {
+  std::vector<eval::JudgedQuery> queries(2);
+  for (eval::JudgedQuery& query : queries) {
+    query.set_query("anything");
+    query.add_relevant("record-0");
+  }
+  const TopTen search = [](const std::string&) -> absl::StatusOr<std::vector<std::string>> {
+    return absl::UnavailableError("connect: refused");
+  };
+  EXPECT_EQ(MeasureRelevance(queries, search).status().code(), absl::StatusCode::kUnavailable);
 }
 
 }  // namespace

@@ -146,6 +146,7 @@ absl::StatusOr<Relevance> MeasureRelevance(const std::vector<eval::JudgedQuery>&
   if (overall.queries > 0 && failures == overall.queries) return first_failure;
   Relevance relevance;
   relevance.set_queries(overall.queries);
+  relevance.set_failed(failures);
   if (overall.queries > 0) relevance.set_hit_at_10(double(overall.hits) / overall.queries);
   for (const auto& [group, count] : by_group) {
     (*relevance.mutable_hit_at_10_by_group())[group] = double(count.hits) / count.queries;

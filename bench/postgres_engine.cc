@@ -1,13 +1,15 @@
 // bench_postgres --conninfo "host=127.0.0.1 port=P dbname=bench" --queries FILE
 //                --json_out FILE [--query_form or|as_typed] [--streams 1,8,32]
-//                [--warmup 1s] [--duration 5s]
+//                [--warmup 1s] [--duration 5s] [--statement_timeout 2s]
 //
 // Measures PostgreSQL full-text search over the table bench/postgres/load.sql
 // builds: websearch_to_tsquery('english', ...), the weighted tsvector's GIN
 // index, ts_rank_cd, top 10. One connection per stream. websearch_to_tsquery
 // ANDs the words of the text as typed, which finds nothing for most
 // descriptions; --query_form=or (the default) gives it the query's words
-// joined by "or", as a portal searching descriptions would.
+// joined by "or", as a portal searching descriptions would. With
+// --statement_timeout the server cancels a search that runs longer, and the
+// search counts as failed: a miss for hit@10, an error under load.
 #include <libpq-fe.h>
 
 #include <cstdio>
@@ -20,6 +22,7 @@
 #include <absl/flags/usage.h>
 #include <absl/strings/str_cat.h>
 #include <absl/strings/str_join.h>
+#include <absl/time/time.h>
 
 #include "bench/bench_support.h"
 #include "bench/load_flags.h"
@@ -29,6 +32,9 @@ ABSL_FLAG(std::string, queries, "", "Judged queries (JSON Lines) to search");
 ABSL_FLAG(std::string, json_out, "", "Where to write the EngineResult");
 ABSL_FLAG(std::string, query_form, "or",
           "or: the query's words joined by \"or\"; as_typed: the query text unchanged");
+ABSL_FLAG(absl::Duration, statement_timeout, absl::ZeroDuration(),
+          "Cancel a search that runs longer than this (PostgreSQL's statement_timeout); "
+          "0: no limit");
 
 namespace healthsearch::bench {
 namespace {
@@ -50,10 +56,19 @@ std::string QueryText(const std::string& query, bool or_words) {
   return or_words ? absl::StrJoin(QueryWords(query), " or ") : query;
 }
 
-absl::StatusOr<std::shared_ptr<PGconn>> Connect(const std::string& conninfo) {
+absl::StatusOr<std::shared_ptr<PGconn>> Connect(const std::string& conninfo,
+                                                absl::Duration statement_timeout) {
   Connection connection(PQconnectdb(conninfo.c_str()));
   if (PQstatus(connection.get()) != CONNECTION_OK) {
     return absl::UnavailableError(absl::StrCat("connect: ", PQerrorMessage(connection.get())));
+  }
+  if (statement_timeout > absl::ZeroDuration()) {
+    const std::string set_timeout = absl::StrCat(
+        "SET statement_timeout = ", absl::ToInt64Milliseconds(statement_timeout));
+    Result set(PQexec(connection.get(), set_timeout.c_str()));
+    if (PQresultStatus(set.get()) != PGRES_COMMAND_OK) {
+      return absl::InternalError(absl::StrCat(set_timeout, ": ", PQerrorMessage(connection.get())));
+    }
   }
   Result prepared(PQprepare(connection.get(), "search", kSearchSql, 1, nullptr));
   if (PQresultStatus(prepared.get()) != PGRES_COMMAND_OK) {
@@ -62,8 +77,8 @@ absl::StatusOr<std::shared_ptr<PGconn>> Connect(const std::string& conninfo) {
   return std::shared_ptr<PGconn>(connection.release(), ConnectionCloser());
 }
 
-TopTen SearchOn(const std::string& conninfo, bool or_words) {
-  absl::StatusOr<std::shared_ptr<PGconn>> connected = Connect(conninfo);
+TopTen SearchOn(const std::string& conninfo, bool or_words, absl::Duration statement_timeout) {
+  absl::StatusOr<std::shared_ptr<PGconn>> connected = Connect(conninfo, statement_timeout);
   if (!connected.ok()) {
     return [status = connected.status()](const std::string&)
                -> absl::StatusOr<std::vector<std::string>> { return status; };
@@ -101,15 +116,26 @@ int Run() {
   if (!queries.ok()) return Fail(queries.status());
   absl::StatusOr<LoadSchedule> load = LoadScheduleFromFlags();
   if (!load.ok()) return Fail(load.status());
+  const absl::Duration statement_timeout = absl::GetFlag(FLAGS_statement_timeout);
+  if (statement_timeout < absl::ZeroDuration()) {
+    return Fail(absl::InvalidArgumentError("--statement_timeout must not be negative"));
+  }
 
+  std::string notes = or_words ? "websearch_to_tsquery of the words joined by \"or\" (stopwords "
+                                 "dropped); weighted tsvector A-D, GIN, ts_rank_cd"
+                               : "websearch_to_tsquery of the query as typed (ANDs every word); "
+                                 "weighted tsvector A-D, GIN, ts_rank_cd";
+  if (statement_timeout > absl::ZeroDuration()) {
+    absl::StrAppend(&notes, "; a search is cancelled after ",
+                    absl::FormatDuration(statement_timeout),
+                    " (statement_timeout) and counts as a miss and an error");
+  }
   absl::Status measured = MeasureEngine(
       {.engine = or_words ? "postgres-fts" : "postgres-fts-as-typed",
-       .notes = or_words ? "websearch_to_tsquery of the words joined by \"or\" (stopwords "
-                           "dropped); weighted tsvector A-D, GIN, ts_rank_cd"
-                         : "websearch_to_tsquery of the query as typed (ANDs every word); "
-                           "weighted tsvector A-D, GIN, ts_rank_cd",
+       .notes = notes,
        .load = *load},
-      *queries, [&] { return SearchOn(conninfo, or_words); }, absl::GetFlag(FLAGS_json_out));
+      *queries, [&] { return SearchOn(conninfo, or_words, statement_timeout); },
+      absl::GetFlag(FLAGS_json_out));
   if (!measured.ok()) return Fail(measured);
   return 0;
 }

@@ -69,7 +69,13 @@ std::string RelevanceCell(const Relevance& relevance) {
   for (const auto& [group, hit] : sorted) {
     groups.push_back(absl::StrFormat("%s %.2f", group, hit));
   }
-  return absl::StrFormat("%.3f (%s)", relevance.hit_at_10(), absl::StrJoin(groups, ", "));
+  std::string cell =
+      absl::StrFormat("%.3f (%s)", relevance.hit_at_10(), absl::StrJoin(groups, ", "));
+  if (relevance.failed() > 0) {
+    absl::StrAppendFormat(&cell, "; %d of %d searches failed, counted as misses",
+                          relevance.failed(), relevance.queries());
+  }
+  return cell;
 }
 
 void RenderCorpus(const BenchReport& report, const CorpusInfo& corpus, std::string& md) {
