@@ -12,6 +12,7 @@
 // search counts as failed: a miss for hit@10, an error under load.
 #include <libpq-fe.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -63,8 +64,10 @@ absl::StatusOr<std::shared_ptr<PGconn>> Connect(const std::string& conninfo,
     return absl::UnavailableError(absl::StrCat("connect: ", PQerrorMessage(connection.get())));
   }
   if (statement_timeout > absl::ZeroDuration()) {
-    const std::string set_timeout = absl::StrCat(
-        "SET statement_timeout = ", absl::ToInt64Milliseconds(statement_timeout));
+    // In whole milliseconds, rounded up: 0 would mean no limit.
+    const int64_t milliseconds =
+        absl::ToInt64Milliseconds(absl::Ceil(statement_timeout, absl::Milliseconds(1)));
+    const std::string set_timeout = absl::StrCat("SET statement_timeout = ", milliseconds);
     Result set(PQexec(connection.get(), set_timeout.c_str()));
     if (PQresultStatus(set.get()) != PGRES_COMMAND_OK) {
       return absl::InternalError(absl::StrCat(set_timeout, ": ", PQerrorMessage(connection.get())));
