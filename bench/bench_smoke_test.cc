@@ -122,6 +122,21 @@ TEST(MeasureRelevanceTest, CountsAFailedSearchAsAMiss) {
   EXPECT_DOUBLE_EQ(relevance->hit_at_10_by_group().at("keyword"), 0.5);
 }
 
+TEST(MeasureRelevanceTest, EverySearchOutOfTimeIsAMeasurementNotAFailure) {
+  std::vector<eval::JudgedQuery> queries(2);
+  for (eval::JudgedQuery& query : queries) {
+    query.set_query("anything");
+    query.add_relevant("record-0");
+  }
+  const TopTen search = [](const std::string&) -> absl::StatusOr<std::vector<std::string>> {
+    return absl::DeadlineExceededError("canceling statement due to statement timeout");
+  };
+  absl::StatusOr<Relevance> relevance = MeasureRelevance(queries, search);
+  ASSERT_TRUE(relevance.ok()) << relevance.status();
+  EXPECT_EQ(relevance->failed(), 2);
+  EXPECT_EQ(relevance->hit_at_10(), 0);
+}
+
 TEST(MeasureRelevanceTest, ReturnsTheFailureWhenEverySearchFailed) {
   std::vector<eval::JudgedQuery> queries(2);
   for (eval::JudgedQuery& query : queries) {

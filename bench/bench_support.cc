@@ -135,7 +135,7 @@ absl::StatusOr<Relevance> MeasureRelevance(const std::vector<eval::JudgedQuery>&
                query.relevant().end();
       });
     } else {
-      first_failure.Update(top.status());
+      if (!absl::IsDeadlineExceeded(top.status())) first_failure.Update(top.status());
       ++failures;
     }
     for (Count* count : {&overall, &by_group[query.group()]}) {
@@ -143,7 +143,9 @@ absl::StatusOr<Relevance> MeasureRelevance(const std::vector<eval::JudgedQuery>&
       count->hits += hit;
     }
   }
-  if (overall.queries > 0 && failures == overall.queries) return first_failure;
+  if (overall.queries > 0 && failures == overall.queries && !first_failure.ok()) {
+    return first_failure;
+  }
   Relevance relevance;
   relevance.set_queries(overall.queries);
   relevance.set_failed(failures);

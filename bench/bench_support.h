@@ -46,8 +46,9 @@ LoadRun MeasureLoad(const LoadOptions& options, const std::vector<eval::JudgedQu
 absl::StatusOr<std::vector<int>> ParseStreamCounts(const std::vector<std::string>& values);
 
 // hit@10 over every query with judged ids, overall and per group. A failed
-// search counts as a miss and in `failed`; the first failure is returned only
-// if all failed.
+// search counts as a miss and in `failed`. If every search failed, the first
+// failure is returned, unless all of them ran out of time (DEADLINE_EXCEEDED):
+// an engine too slow for every query is a measurement, not a broken run.
 absl::StatusOr<Relevance> MeasureRelevance(const std::vector<eval::JudgedQuery>& queries,
                                            const TopTen& search);
 

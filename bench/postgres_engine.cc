@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <absl/flags/flag.h>
@@ -44,6 +45,9 @@ constexpr char kSearchSql[] =
     "SELECT id FROM records, websearch_to_tsquery('english', $1) AS q "
     "WHERE tsv @@ q ORDER BY ts_rank_cd(tsv, q) DESC LIMIT 10";
 
+// The SQLSTATE of a statement cancelled by statement_timeout.
+constexpr std::string_view kQueryCanceled = "57014";
+
 struct ConnectionCloser {
   void operator()(PGconn* connection) const { PQfinish(connection); }
 };
@@ -63,6 +67,11 @@ absl::StatusOr<std::shared_ptr<PGconn>> Connect(const std::string& conninfo,
   if (PQstatus(connection.get()) != CONNECTION_OK) {
     return absl::UnavailableError(absl::StrCat("connect: ", PQerrorMessage(connection.get())));
   }
+  Result prepared(PQprepare(connection.get(), "search", kSearchSql, 1, nullptr));
+  if (PQresultStatus(prepared.get()) != PGRES_COMMAND_OK) {
+    return absl::InternalError(absl::StrCat("prepare: ", PQerrorMessage(connection.get())));
+  }
+  // Set once prepared, so that the limit is the searches' alone.
   if (statement_timeout > absl::ZeroDuration()) {
     // In whole milliseconds, rounded up: 0 would mean no limit.
     const int64_t milliseconds =
@@ -72,10 +81,6 @@ absl::StatusOr<std::shared_ptr<PGconn>> Connect(const std::string& conninfo,
     if (PQresultStatus(set.get()) != PGRES_COMMAND_OK) {
       return absl::InternalError(absl::StrCat(set_timeout, ": ", PQerrorMessage(connection.get())));
     }
-  }
-  Result prepared(PQprepare(connection.get(), "search", kSearchSql, 1, nullptr));
-  if (PQresultStatus(prepared.get()) != PGRES_COMMAND_OK) {
-    return absl::InternalError(absl::StrCat("prepare: ", PQerrorMessage(connection.get())));
   }
   return std::shared_ptr<PGconn>(connection.release(), ConnectionCloser());
 }
@@ -92,7 +97,12 @@ TopTen SearchOn(const std::string& conninfo, bool or_words, absl::Duration state
     const char* values[] = {text.c_str()};
     Result result(PQexecPrepared(connection.get(), "search", 1, values, nullptr, nullptr, 0));
     if (PQresultStatus(result.get()) != PGRES_TUPLES_OK) {
-      return absl::InternalError(absl::StrCat("search: ", PQerrorMessage(connection.get())));
+      const std::string message = absl::StrCat("search: ", PQerrorMessage(connection.get()));
+      const char* sqlstate = PQresultErrorField(result.get(), PG_DIAG_SQLSTATE);
+      if (sqlstate != nullptr && std::string_view(sqlstate) == kQueryCanceled) {
+        return absl::DeadlineExceededError(message);
+      }
+      return absl::InternalError(message);
     }
     std::vector<std::string> ids;
     for (int row = 0; row < PQntuples(result.get()); ++row) {
